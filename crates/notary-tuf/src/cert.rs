@@ -1,0 +1,272 @@
+//! X.509 certificates inside `ecdsa-x509` / `rsa-x509` keys (`shared/spec/keys.md` §1, §4).
+//!
+//! Parsing only: Notary never checks a root certificate's own signature (the root's trust comes
+//! from signatures over root.json and from pinning); it checks names, dates and algorithms.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use time::{Duration, OffsetDateTime};
+use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::public_key::PublicKey as X509PublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+use crate::error::CertError;
+use crate::name::Gun;
+
+/// One parsed certificate, reduced to what Notary looks at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certificate {
+    der: Vec<u8>,
+    spki: Vec<u8>,
+    common_name: Option<String>,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    is_ca: bool,
+    sha1_signature: bool,
+    rsa_bits: Option<usize>,
+}
+
+impl Certificate {
+    /// Parses one DER certificate.
+    pub fn from_der(der: &[u8]) -> Result<Certificate, CertError> {
+        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| CertError::Malformed(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(CertError::Malformed("trailing bytes after certificate".into()));
+        }
+        let common_name = cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map(str::to_owned);
+        let sig_oid = cert.signature_algorithm.algorithm.to_id_string();
+        let spki = cert.public_key();
+        Ok(Certificate {
+            der: der.to_vec(),
+            spki: spki.raw.to_vec(),
+            common_name,
+            not_before: cert.validity().not_before.to_datetime(),
+            not_after: cert.validity().not_after.to_datetime(),
+            is_ca: cert.is_ca(),
+            sha1_signature: SHA1_SIGNATURE_OIDS.contains(&sig_oid.as_str()),
+            rsa_bits: match spki.parsed() {
+                Ok(X509PublicKey::RSA(rsa)) => Some(rsa.key_size()),
+                _ => None,
+            },
+        })
+    }
+
+    /// The DER encoding.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// DER SubjectPublicKeyInfo of the certified key.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// The subject common name, if any.
+    pub fn common_name(&self) -> Option<&str> {
+        self.common_name.as_deref()
+    }
+
+    /// `notAfter`.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.not_after
+    }
+
+    /// Whether Basic Constraints say CA:TRUE.
+    pub fn is_ca(&self) -> bool {
+        self.is_ca
+    }
+
+    /// Whether the subject CN names `gun`: equal, or `prefix*` with the GUN starting with
+    /// `prefix` (metadata.md §12.2 step 3).
+    pub fn matches_gun(&self, gun: &Gun) -> bool {
+        let Some(cn) = self.common_name.as_deref() else {
+            return false;
+        };
+        if cn == gun.as_str() {
+            return true;
+        }
+        cn.ends_with('*') && gun.as_str().starts_with(cn.trim_end_matches('*'))
+    }
+
+    /// Checks that do not depend on the clock: no SHA-1 signature, RSA ≥ 2048 bits,
+    /// `notBefore` ≤ `notAfter` (keys.md §4.2).
+    pub fn check_algorithms(&self) -> Result<(), CertError> {
+        if self.sha1_signature {
+            return Err(CertError::Sha1Signature);
+        }
+        if self.rsa_bits.is_some_and(|bits| bits < 2048) {
+            return Err(CertError::WeakRsaKey);
+        }
+        if self.not_before > self.not_after {
+            return Err(CertError::Expired {
+                common_name: self.cn_for_messages(),
+            });
+        }
+        Ok(())
+    }
+
+    /// [`check_algorithms`](Self::check_algorithms) plus validity at `now`: `notBefore` at most
+    /// 24 hours ahead, `notAfter` not passed.
+    pub fn check_valid_at(&self, now: OffsetDateTime) -> Result<(), CertError> {
+        self.check_algorithms()?;
+        if self.not_before > now + Duration::hours(24) || self.not_after < now {
+            return Err(CertError::Expired {
+                common_name: self.cn_for_messages(),
+            });
+        }
+        Ok(())
+    }
+
+    fn cn_for_messages(&self) -> String {
+        self.common_name.clone().unwrap_or_default()
+    }
+}
+
+/// A certificate bundle from a key's `public` PEM text: the first certificate, then the others.
+#[derive(Clone, Debug)]
+pub struct CertChain {
+    certs: Vec<Certificate>,
+}
+
+impl CertChain {
+    /// Parses every `CERTIFICATE` block of `pem_text`; at least one is required, and any other
+    /// block type is an error.
+    pub fn parse_pem(pem_text: &[u8]) -> Result<CertChain, CertError> {
+        let blocks = pem::parse_many(pem_text).map_err(|e| CertError::Malformed(e.to_string()))?;
+        if blocks.is_empty() {
+            return Err(CertError::Malformed("no PEM certificate found".into()));
+        }
+        if blocks.len() > MAX_CHAIN_LEN {
+            return Err(CertError::Malformed("too many certificates in chain".into()));
+        }
+        let certs = blocks
+            .iter()
+            .map(|b| {
+                if b.tag() != "CERTIFICATE" {
+                    return Err(CertError::Malformed(format!("unexpected PEM block {:?}", b.tag())));
+                }
+                Certificate::from_der(b.contents())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CertChain { certs })
+    }
+
+    /// The first certificate (the leaf of a well-formed bundle).
+    pub fn first(&self) -> &Certificate {
+        // `parse_pem` refuses empty bundles.
+        &self.certs[0]
+    }
+
+    /// The leaf and intermediates of a Notary root key: exactly one non-CA certificate, which
+    /// must come first (metadata.md §12.2 step 2).
+    pub fn leaf_and_intermediates(&self) -> Option<(&Certificate, &[Certificate])> {
+        let (leaf, rest) = self.certs.split_first()?;
+        if leaf.is_ca || rest.iter().any(|c| !c.is_ca) {
+            return None;
+        }
+        Some((leaf, rest))
+    }
+}
+
+/// Go's PEM encoding: optional `Name: value` headers sorted by name and a blank line, base64 in
+/// 64-column lines, LF line ends, final newline. Clients recompute key IDs from re-encoded
+/// certificates, so any other layout changes the ID (keys.md §4.1).
+pub fn pem_encode(tag: &str, headers: &[(&str, &str)], der: &[u8]) -> String {
+    let b64 = BASE64.encode(der);
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 80);
+    out.push_str("-----BEGIN ");
+    out.push_str(tag);
+    out.push_str("-----\n");
+    if !headers.is_empty() {
+        let mut sorted = headers.to_vec();
+        sorted.sort();
+        for (name, value) in sorted {
+            out.push_str(name);
+            out.push_str(": ");
+            out.push_str(value);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    for line in b64.as_bytes().chunks(64) {
+        // Base64 output is ASCII.
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END ");
+    out.push_str(tag);
+    out.push_str("-----\n");
+    out
+}
+
+/// Whether DER SubjectPublicKeyInfo is an EC key on P-256.
+pub(crate) fn is_p256_spki(spki: &[u8]) -> bool {
+    let Ok((_, info)) = SubjectPublicKeyInfo::from_der(spki) else {
+        return false;
+    };
+    let curve = info
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string());
+    info.algorithm.algorithm.to_id_string() == "1.2.840.10045.2.1" && curve.as_deref() == Some("1.2.840.10045.3.1.7")
+}
+
+/// The modulus size of a DER SubjectPublicKeyInfo RSA key.
+pub(crate) fn rsa_modulus_bits(spki: &[u8]) -> Option<usize> {
+    let (_, info) = SubjectPublicKeyInfo::from_der(spki).ok()?;
+    match info.parsed().ok()? {
+        X509PublicKey::RSA(rsa) => Some(rsa.key_size()),
+        _ => None,
+    }
+}
+
+const MAX_CHAIN_LEN: usize = 16;
+
+/// sha1WithRSAEncryption, dsa-with-sha1, ecdsa-with-SHA1.
+const SHA1_SIGNATURE_OIDS: [&str; 3] = ["1.2.840.113549.1.1.5", "1.2.840.10040.4.3", "1.2.840.10045.4.1"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QA_CERT: &[u8] = include_bytes!("../tests/data/keys/delegation-qa.crt");
+
+    #[test]
+    fn parses_a_ca_certificate_and_reencodes_it_like_go() {
+        let chain = CertChain::parse_pem(QA_CERT).unwrap();
+        assert!(chain.first().is_ca());
+        assert!(
+            chain.leaf_and_intermediates().is_none(),
+            "a CA:TRUE certificate is no root leaf"
+        );
+        let again = pem_encode("CERTIFICATE", &[], chain.first().der());
+        assert_eq!(again.as_bytes(), QA_CERT);
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(CertChain::parse_pem(b"").is_err());
+        assert!(CertChain::parse_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err());
+        assert!(CertChain::parse_pem(b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").is_err());
+    }
+
+    #[test]
+    fn pem_headers_are_sorted() {
+        let text = pem_encode(
+            "ENCRYPTED PRIVATE KEY",
+            &[("role", "targets"), ("gun", "g")],
+            &[1, 2, 3],
+        );
+        assert_eq!(
+            text,
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\ngun: g\nrole: targets\n\nAQID\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! The signed envelope and the four role bodies (`shared/spec/metadata.md` §1–§8).
+//!
+//! Parsing keeps three things: the exact file bytes (hashed by snapshot/timestamp), the canonical
+//! bytes of the `signed` value (what signatures cover), and the typed body with any members we
+//! do not know kept in `extra`. Writing goes the other way: [`canonical_body`] gives the bytes to
+//! sign and [`envelope`] the file bytes, in exactly Go's shape.
+
+mod file_meta;
+mod root;
+mod snapshot;
+mod targets;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use self::file_meta::{FileMeta, Hashes};
+pub use self::root::{RoleKeys, Root};
+pub use self::snapshot::{Snapshot, Timestamp};
+pub use self::targets::{DelegatedRole, Delegations, Targets};
+use crate::error::{ParseError, VerifyError};
+use crate::expires::Expires;
+use crate::key::{KeyId, Method};
+use crate::name::RoleName;
+
+/// A role body: root, targets (also delegated), snapshot or timestamp.
+pub trait RoleBody: Serialize + DeserializeOwned + Sized {
+    /// The `_type` value (`Root`, `Targets`, …).
+    const TYPE: &'static str;
+    /// The role kind for messages (`root`, `targets`, …).
+    const KIND: &'static str;
+    /// Member names Go knows; others are kept in `extra`.
+    const FIELDS: &'static [&'static str];
+
+    /// `version`.
+    fn version(&self) -> i64;
+    /// `expires`.
+    fn expires(&self) -> Expires;
+    /// `_type` as read.
+    fn type_name(&self) -> &str;
+    /// Members we did not recognise.
+    fn extra(&self) -> &Map<String, Value>;
+    /// Mutable access to [`extra`](Self::extra).
+    fn extra_mut(&mut self) -> &mut Map<String, Value>;
+    /// Role-specific structure rules (beyond `_type` and `version`), for the file of `role`.
+    fn check_body(&self, role: &RoleName) -> Result<(), String>;
+
+    /// The common structure rules: `_type`, `version` ≥ 1, then [`check_body`](Self::check_body).
+    fn check_structure(&self, role: &RoleName) -> Result<(), VerifyError> {
+        let bad = |reason: String| VerifyError::BadStructure {
+            kind: Self::KIND,
+            reason,
+        };
+        if self.type_name() != Self::TYPE {
+            return Err(bad(format!("expected type {}, not {}", Self::TYPE, self.type_name())));
+        }
+        if self.version() < 1 {
+            let what = if Self::TYPE == "Root" { "1" } else { "one" };
+            return Err(bad(format!("version cannot be less than {what}")));
+        }
+        self.check_body(role).map_err(bad)
+    }
+}
+
+/// One entry of `signatures`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    /// The TUF ID of the signing key as listed in the role.
+    #[serde(rename = "keyid")]
+    pub key_id: KeyId,
+    /// The algorithm, lower-cased.
+    #[serde(with = "method_string")]
+    pub method: Method,
+    /// The signature bytes (standard base64 on the wire).
+    #[serde(with = "base64_bytes")]
+    pub sig: Vec<u8>,
+}
+
+/// A parsed, not yet verified, metadata file.
+#[derive(Clone, Debug)]
+pub struct Signed<T> {
+    raw: Vec<u8>,
+    canonical: Vec<u8>,
+    signatures: Vec<Signature>,
+    body: T,
+}
+
+impl<T: RoleBody> Signed<T> {
+    /// Parses a metadata file. Only the JSON shape is checked here; structure rules run after
+    /// signatures, as in Go (metadata.md §12.1).
+    pub fn parse(raw: Vec<u8>) -> Result<Self, ParseError> {
+        let value = notary_cjson::parse(&raw)?;
+        let Value::Object(mut envelope) = value else {
+            return Err(shape("metadata", "not a JSON object"));
+        };
+        let signed = envelope
+            .remove("signed")
+            .ok_or_else(|| shape("metadata", "no \"signed\" member"))?;
+        let canonical = notary_cjson::to_canonical(&signed)?;
+        let signatures = match envelope.remove("signatures") {
+            // Go reads a missing or null list as empty; threshold checks then refuse it.
+            None | Some(Value::Null) => Vec::new(),
+            Some(list) => serde_json::from_value(list).map_err(|e| shape("signatures", e))?,
+        };
+        let body = body_from_value(signed)?;
+        Ok(Signed {
+            raw,
+            canonical,
+            signatures,
+            body,
+        })
+    }
+
+    /// Builds a file from a body and its signatures (made over [`canonical_body`]).
+    pub fn from_parts(body: T, signatures: Vec<Signature>) -> Result<Self, ParseError> {
+        let canonical = canonical_body(&body)?;
+        let raw = envelope(&canonical, &signatures);
+        Ok(Signed {
+            raw,
+            canonical,
+            signatures,
+            body,
+        })
+    }
+}
+
+impl<T> Signed<T> {
+    /// The exact file bytes.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The canonical bytes of `signed`, which signatures cover.
+    pub fn canonical(&self) -> &[u8] {
+        &self.canonical
+    }
+
+    /// The signatures, as listed.
+    pub fn signatures(&self) -> &[Signature] {
+        &self.signatures
+    }
+
+    /// The typed body.
+    pub fn body(&self) -> &T {
+        &self.body
+    }
+
+    /// Gives up the file bytes and the body.
+    pub fn into_parts(self) -> (Vec<u8>, T) {
+        (self.raw, self.body)
+    }
+}
+
+/// Metadata that passed every rule for its place in the trust chain. Only this crate's
+/// verification functions construct it.
+#[derive(Clone, Debug)]
+pub struct Verified<T> {
+    signed: Signed<T>,
+}
+
+impl<T> Verified<T> {
+    pub(crate) fn new(signed: Signed<T>) -> Self {
+        Verified { signed }
+    }
+
+    /// The exact file bytes (what was hashed and what should be cached or served).
+    pub fn raw(&self) -> &[u8] {
+        &self.signed.raw
+    }
+
+    /// The typed body.
+    pub fn body(&self) -> &T {
+        &self.signed.body
+    }
+
+    /// The signed file.
+    pub fn signed(&self) -> &Signed<T> {
+        &self.signed
+    }
+}
+
+impl<T> std::ops::Deref for Verified<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.signed.body
+    }
+}
+
+/// The canonical bytes of a body: what a signer signs.
+pub fn canonical_body<T: RoleBody>(body: &T) -> Result<Vec<u8>, ParseError> {
+    Ok(notary_cjson::to_canonical(&body_to_value(body)?)?)
+}
+
+/// The file bytes Go writes for canonical body bytes and signatures (metadata.md §2.4):
+/// `{"signed":<file form>,"signatures":[{"keyid":…,"method":…,"sig":…},…]}`, no whitespace, no
+/// trailing newline.
+pub fn envelope(canonical: &[u8], signatures: &[Signature]) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut out = Vec::with_capacity(canonical.len() + 64 + signatures.len() * 160);
+    out.extend_from_slice(b"{\"signed\":");
+    notary_cjson::append_file_form(canonical, &mut out);
+    out.extend_from_slice(b",\"signatures\":[");
+    for (i, s) in signatures.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let mut one = Vec::with_capacity(160);
+        one.extend_from_slice(b"{\"keyid\":");
+        notary_cjson::write_string(s.key_id.as_str(), &mut one);
+        one.extend_from_slice(b",\"method\":");
+        notary_cjson::write_string(s.method.as_str(), &mut one);
+        one.extend_from_slice(b",\"sig\":\"");
+        one.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(&s.sig).as_bytes());
+        one.extend_from_slice(b"\"}");
+        notary_cjson::append_file_form(&one, &mut out);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+/// A body as a JSON value, extras merged in (known members win over extras of the same name).
+pub fn body_to_value<T: RoleBody>(body: &T) -> Result<Value, ParseError> {
+    let value = serde_json::to_value(body).map_err(|e| shape(T::KIND, e))?;
+    let Value::Object(mut map) = value else {
+        return Err(shape(T::KIND, "body is not an object"));
+    };
+    for (k, v) in body.extra() {
+        map.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Ok(Value::Object(map))
+}
+
+/// A body from a JSON value: known members through serde, the rest into `extra`.
+pub fn body_from_value<T: RoleBody>(value: Value) -> Result<T, ParseError> {
+    let Value::Object(mut all) = value else {
+        return Err(shape(T::KIND, "\"signed\" is not an object"));
+    };
+    let mut known = Map::new();
+    for field in T::FIELDS {
+        if let Some(v) = all.remove(*field) {
+            known.insert((*field).to_owned(), v);
+        }
+    }
+    let mut body: T = serde_json::from_value(Value::Object(known)).map_err(|e| shape(T::KIND, e))?;
+    *body.extra_mut() = all;
+    Ok(body)
+}
+
+fn shape(what: &'static str, reason: impl std::fmt::Display) -> ParseError {
+    ParseError::Shape {
+        what,
+        reason: reason.to_string(),
+    }
+}
+
+/// Serde helpers for standard, padded base64 (Go's `[]byte` encoding).
+pub(crate) mod base64_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        STANDARD.decode(text.as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
+mod method_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::key::Method;
+
+    pub(crate) fn serialize<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(m.as_str())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Method, D::Error> {
+        Ok(Method::parse(&<std::borrow::Cow<'de, str>>::deserialize(d)?))
+    }
+}

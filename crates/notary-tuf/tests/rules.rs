@@ -1,0 +1,1 @@
+//! One accepting and one rejecting test per verification rule.

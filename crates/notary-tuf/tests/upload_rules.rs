@@ -1,0 +1,1 @@
+//! The server's upload rules (server-behaviour.md §2), each with its Go error kind and message.
