@@ -29,6 +29,10 @@
 pub mod cert;
 pub mod error;
 pub mod expires;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[allow(missing_docs, clippy::panic)]
+pub mod fuzzing;
 pub mod key;
 pub mod metadata;
 pub mod name;

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod fixture;
+#[cfg(feature = "interop")]
+mod go_server;
 mod go_vectors;
 mod rules;
 mod update_workflow;
