@@ -194,6 +194,197 @@ fn double_to_i64(f: f64) -> Option<i64> {
     Some(f as i64)
 }
 
+/// The canonical bytes of JSON text that is *already* canonical apart from Go's file-form escapes
+/// (`\u003c`, `\u003e`, `\u0026`, `\u2028`, `\u2029`, and `\u00XX` for control characters), or
+/// `None` when the text is anything else.
+///
+/// This is the fast path for files written by Go or by us: one pass, no tree. For `Some(bytes)`,
+/// `bytes == to_canonical(&parse(text)?)?` always holds; callers fall back to that on `None`.
+pub fn canonical_from_file_form(text: &[u8]) -> Option<Vec<u8>> {
+    std::str::from_utf8(text).ok()?;
+    let mut checker = FastPath {
+        text,
+        pos: 0,
+        out: Vec::with_capacity(text.len()),
+    };
+    checker.value(0)?;
+    (checker.pos == text.len()).then_some(checker.out)
+}
+
+struct FastPath<'a> {
+    text: &'a [u8],
+    pos: usize,
+    out: Vec<u8>,
+}
+
+impl FastPath<'_> {
+    fn value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_FAST_DEPTH {
+            return None;
+        }
+        match *self.text.get(self.pos)? {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => self.string().map(|_| ()),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Option<()> {
+        self.take(b'{')?;
+        if self.peek() == Some(b'}') {
+            return self.take(b'}');
+        }
+        let mut previous: Option<Vec<u8>> = None;
+        loop {
+            let start = self.out.len();
+            self.string()?;
+            // The decoded key, without its quotes and escapes, for the byte-order check.
+            let key = unescape_key(&self.out[start..]);
+            if previous.as_ref().is_some_and(|p| *p >= key) {
+                return None;
+            }
+            previous = Some(key);
+            self.take(b':')?;
+            self.value(depth + 1)?;
+            match self.peek()? {
+                b',' => self.take(b',')?,
+                b'}' => return self.take(b'}'),
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        self.take(b'[')?;
+        if self.peek() == Some(b']') {
+            return self.take(b']');
+        }
+        loop {
+            self.value(depth + 1)?;
+            match self.peek()? {
+                b',' => self.take(b',')?,
+                b']' => return self.take(b']'),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Copies a string, decoding the file-form escapes; `None` for any other escape.
+    fn string(&mut self) -> Option<()> {
+        self.take(b'"')?;
+        let mut run = self.pos;
+        loop {
+            let b = *self.text.get(self.pos)?;
+            match b {
+                b'"' => {
+                    self.out.extend_from_slice(&self.text[run..self.pos]);
+                    return self.take(b'"');
+                }
+                b'\\' => {
+                    self.out.extend_from_slice(&self.text[run..self.pos]);
+                    let next = *self.text.get(self.pos + 1)?;
+                    if next == b'"' || next == b'\\' {
+                        self.out.push(b'\\');
+                        self.out.push(next);
+                        self.pos += 2;
+                        run = self.pos;
+                        continue;
+                    }
+                    let decoded: &[u8] = match self.text.get(self.pos + 1..self.pos + 6)? {
+                        b"u003c" => b"<",
+                        b"u003e" => b">",
+                        b"u0026" => b"&",
+                        b"u2028" => "\u{2028}".as_bytes(),
+                        b"u2029" => "\u{2029}".as_bytes(),
+                        [b'u', b'0', b'0', hi @ (b'0' | b'1'), lo] => {
+                            let lo = u8::try_from((*lo as char).to_digit(16)?).ok()?;
+                            self.out.push(((hi - b'0') << 4) | lo);
+                            self.pos += 6;
+                            run = self.pos;
+                            continue;
+                        }
+                        _ => return None,
+                    };
+                    self.out.extend_from_slice(decoded);
+                    self.pos += 6;
+                    run = self.pos;
+                }
+                0x00..=0x1F => return None,
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// Integers only, no leading zeros, no `-0`, magnitude ≤ 2^53 (exact through a double).
+    fn number(&mut self) -> Option<()> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let digits = self.pos;
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        let len = self.pos - digits;
+        let text = &self.text[digits..self.pos];
+        if len == 0 || len > 16 || (len > 1 && text[0] == b'0') || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let magnitude: u64 = std::str::from_utf8(text).ok()?.parse().ok()?;
+        if magnitude > 1 << 53 || (magnitude == 0 && digits != start) {
+            return None;
+        }
+        self.out.extend_from_slice(&self.text[start..self.pos]);
+        Some(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.text.get(self.pos..self.pos + word.len())? != word {
+            return None;
+        }
+        self.out.extend_from_slice(word);
+        self.pos += word.len();
+        Some(())
+    }
+
+    fn take(&mut self, b: u8) -> Option<()> {
+        if self.peek()? != b {
+            return None;
+        }
+        self.out.push(b);
+        self.pos += 1;
+        Some(())
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.pos).copied()
+    }
+}
+
+/// A canonical string (with quotes) → its content bytes, undoing `\"` and `\\`.
+fn unescape_key(quoted: &[u8]) -> Vec<u8> {
+    let inner = &quoted[1..quoted.len() - 1];
+    let mut key = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        if inner[i] == b'\\' {
+            i += 1;
+        }
+        if let Some(&b) = inner.get(i) {
+            key.push(b);
+        }
+        i += 1;
+    }
+    key
+}
+
+const MAX_FAST_DEPTH: usize = 128;
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
@@ -290,7 +481,55 @@ mod tests {
         }
     }
 
+    #[test]
+    fn fast_path_accepts_go_file_form_and_refuses_the_rest() {
+        let file = r#"{"a":[1,-2,true,null,{}],"k\u003c":"x\u0026\u2028\u0001\"\\"}"#;
+        let slow = to_canonical(&parse(file.as_bytes()).unwrap()).unwrap();
+        assert_eq!(canonical_from_file_form(file.as_bytes()), Some(slow));
+        for not_canonical in [
+            r#"{"b":1,"a":2}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a": 1}"#,
+            r#"{"a":1.0}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":01}"#,
+            r#"{"a":9007199254740993}"#,
+            r#"{"a":"\n"}"#,
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":"\/"}"#,
+            "{\"a\":\"\t\"}",
+            r#"{"a":1}x"#,
+            r#"{"a":tru}"#,
+            "",
+        ] {
+            assert_eq!(
+                canonical_from_file_form(not_canonical.as_bytes()),
+                None,
+                "{not_canonical}"
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn fast_path_agrees_with_the_tree(value in arb_json()) {
+            let canonical = to_canonical(&value).unwrap();
+            prop_assert_eq!(canonical_from_file_form(&to_file_form(&canonical)), Some(canonical.clone()));
+            // Any text at all: when the fast path answers, it answers like the tree.
+            let pretty = serde_json::to_vec_pretty(&value).unwrap();
+            if let Some(fast) = canonical_from_file_form(&pretty) {
+                prop_assert_eq!(fast, canonical);
+            }
+        }
+
+        #[test]
+        fn fast_path_never_disagrees_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..128)) {
+            if let Some(fast) = canonical_from_file_form(&bytes) {
+                let slow = to_canonical(&parse(&bytes).unwrap()).unwrap();
+                prop_assert_eq!(fast, slow);
+            }
+        }
+
         #[test]
         fn canonical_is_idempotent_and_sorted(value in arb_json()) {
             let once = to_canonical(&value).unwrap();

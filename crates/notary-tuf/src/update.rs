@@ -172,29 +172,33 @@ impl TrustedCollection {
     /// The next delegation to load, in Go's order (depth-first pre-order, children in their
     /// parent's order), skipping roles the snapshot does not list and subtrees of skipped roles.
     pub fn next_delegation(&self) -> Option<RoleName> {
-        let mut stack = vec!["targets".to_owned()];
-        while let Some(parent) = stack.pop() {
-            let Some(file) = self.targets.get(&parent) else {
-                continue;
+        // Go's `downloadTargets`: a stack seeded with `targets`; a loaded role's children go on
+        // top in their parent's order, so a child's subtree comes before the child's siblings.
+        let mut stack = vec!["targets"];
+        while let Some(role) = stack.pop() {
+            let Some(file) = self.targets.get(role) else {
+                if role == "targets" {
+                    return None;
+                }
+                match role.parse() {
+                    Ok(name) => return Some(name),
+                    Err(_) => continue,
+                }
             };
-            let mut children = Vec::new();
-            for d in &file.body().delegations.roles {
+            for d in file.body().delegations.roles.iter().rev() {
                 if self.skipped.contains(&d.name) || self.expected(&d.name).is_none() {
                     continue;
                 }
-                if !self.targets.contains_key(&d.name) {
-                    return d.name.parse().ok();
-                }
-                children.push(d.name.clone());
+                stack.push(&d.name);
             }
-            stack.extend(children.into_iter().rev());
         }
         None
     }
 
     /// Loads a delegated targets file: hashes from the snapshot, structure, version, then
-    /// signatures with the keys and threshold its parent delegates, then expiry. Signature and
-    /// expiry failures skip the role (returned as a warning); other errors abort.
+    /// signatures with the keys and threshold its parent delegates, then expiry. A missed
+    /// threshold or an expiry skips the role (returned as a warning); other errors abort,
+    /// including a file with no signatures at all (as in Go).
     pub fn load_delegation(
         &mut self,
         role: &RoleName,
@@ -234,11 +238,9 @@ impl TrustedCollection {
                 self.targets.insert(name.to_owned(), Verified::new(signed));
                 Ok(DelegationOutcome::Loaded)
             }
-            Err(
-                e @ (VerifyError::ThresholdNotMet { .. }
-                | VerifyError::NoSignatures { .. }
-                | VerifyError::Expired { .. }),
-            ) => {
+            // Exactly Go's `signed.ErrRoleThreshold` and `signed.ErrExpired`; `ErrNoSignatures`
+            // is another error type in Go and aborts the update.
+            Err(e @ (VerifyError::ThresholdNotMet { .. } | VerifyError::Expired { .. })) => {
                 self.skipped.insert(name.to_owned());
                 Ok(DelegationOutcome::Skipped(e))
             }

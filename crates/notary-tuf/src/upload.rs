@@ -279,7 +279,8 @@ fn load_stored_ancestors(role: &RoleName, stored: &dyn StoredMetadata, loaded: &
     }
 }
 
-/// §2.4 steps 2–4: signatures by the role's keys, structure, expiry.
+/// §2.4 steps 2–4: signatures by the role's keys, structure, expiry, in Go's order (the
+/// builder checks a delegation's structure before its signatures, `targets`' after).
 fn check_targets(
     role: &RoleName,
     signed: &Signed<Targets>,
@@ -310,8 +311,14 @@ fn check_targets(
             }
         }
     };
+    let is_delegation = role.parent().is_some();
+    if is_delegation {
+        signed.body().check_structure(role)?;
+    }
     verify::check_signatures(name, signed.canonical(), signed.signatures(), &keys)?;
-    signed.body().check_structure(role)?;
+    if !is_delegation {
+        signed.body().check_structure(role)?;
+    }
     verify::check_expiry(name, signed.body().expires, now)
 }
 
@@ -339,7 +346,9 @@ fn check_snapshot(
         expect(role, signed.raw())?;
     }
     if !loaded.contains_key("targets") {
-        let stored_targets = stored.current("targets").unwrap_or_default();
+        let Some(stored_targets) = stored.current("targets") else {
+            return Err(VerifyError::NotLoaded { role: "targets".into() });
+        };
         expect("targets", stored_targets)?;
     }
     Ok(())

@@ -78,12 +78,14 @@ pub fn check_signatures(
                 key_id: listed_id.clone(),
             });
         }
+        // Every signature is examined, as in Go: a later signature naming a key whose content
+        // hashes to another ID is a hard error even once the threshold is met.
         if key.verify(&s.method, canonical, &s.sig).is_ok() {
             valid.insert(listed_id);
-            if valid.len() >= needed as usize {
-                return Ok(());
-            }
         }
+    }
+    if valid.len() >= needed as usize {
+        return Ok(());
     }
     let valid = u32::try_from(valid.len()).unwrap_or(u32::MAX);
     Err(VerifyError::ThresholdNotMet {

@@ -29,9 +29,6 @@ pub trait RoleBody: Serialize + DeserializeOwned + Sized {
     const TYPE: &'static str;
     /// The role kind for messages (`root`, `targets`, …).
     const KIND: &'static str;
-    /// Member names Go knows; others are kept in `extra`.
-    const FIELDS: &'static [&'static str];
-
     /// `version`.
     fn version(&self) -> i64;
     /// `expires`.
@@ -89,6 +86,33 @@ impl<T: RoleBody> Signed<T> {
     /// Parses a metadata file. Only the JSON shape is checked here; structure rules run after
     /// signatures, as in Go (metadata.md §12.1).
     pub fn parse(raw: Vec<u8>) -> Result<Self, ParseError> {
+        // Fast path: borrow the `signed` text, take its canonical bytes in one pass when it is
+        // already canonical (every file Go or we write), and parse the typed body from the bytes.
+        #[derive(Deserialize)]
+        struct Envelope<'a> {
+            #[serde(borrow)]
+            signed: &'a serde_json::value::RawValue,
+            #[serde(default)]
+            signatures: Option<Vec<Signature>>,
+        }
+        if let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(&raw) {
+            let signed = envelope.signed.get();
+            if let Some(canonical) = notary_cjson::canonical_from_file_form(signed.as_bytes()) {
+                let body = serde_json::from_str(signed).map_err(|e| shape(T::KIND, e))?;
+                let signatures = envelope.signatures.unwrap_or_default();
+                return Ok(Signed {
+                    raw,
+                    canonical,
+                    signatures,
+                    body,
+                });
+            }
+        }
+        Self::parse_generic(raw)
+    }
+
+    /// The general path: a JSON tree, re-canonicalised (Go's verifier, metadata.md §1.1).
+    fn parse_generic(raw: Vec<u8>) -> Result<Self, ParseError> {
         let value = notary_cjson::parse(&raw)?;
         let Value::Object(mut envelope) = value else {
             return Err(shape("metadata", "not a JSON object"));
@@ -102,7 +126,7 @@ impl<T: RoleBody> Signed<T> {
             None | Some(Value::Null) => Vec::new(),
             Some(list) => serde_json::from_value(list).map_err(|e| shape("signatures", e))?,
         };
-        let body = body_from_value(signed)?;
+        let body = serde_json::from_value(signed).map_err(|e| shape(T::KIND, e))?;
         Ok(Signed {
             raw,
             canonical,
@@ -230,21 +254,45 @@ pub fn body_to_value<T: RoleBody>(body: &T) -> Result<Value, ParseError> {
     Ok(Value::Object(map))
 }
 
-/// A body from a JSON value: known members through serde, the rest into `extra`.
-pub fn body_from_value<T: RoleBody>(value: Value) -> Result<T, ParseError> {
-    let Value::Object(mut all) = value else {
-        return Err(shape(T::KIND, "\"signed\" is not an object"));
-    };
-    let mut known = Map::new();
-    for field in T::FIELDS {
-        if let Some(v) = all.remove(*field) {
-            known.insert((*field).to_owned(), v);
+/// Implements `Deserialize` for a role body: the listed members through serde (last one wins on
+/// duplicates, as in Go), every other member into `extra`. Works from bytes and from a `Value`.
+macro_rules! role_body_deserialize {
+    ($ty:ident { $($field:ident : $name:literal $(= $default:ident)?),* $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct BodyVisitor;
+                impl<'de> serde::de::Visitor<'de> for BodyVisitor {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($ty), " object"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$ty, A::Error> {
+                        $(let mut $field = None;)*
+                        let mut extra = serde_json::Map::new();
+                        while let Some(key) = map.next_key::<String>()? {
+                            match key.as_str() {
+                                $($name => $field = Some(map.next_value()?),)*
+                                _ => {
+                                    extra.insert(key, map.next_value()?);
+                                }
+                            }
+                        }
+                        Ok($ty {
+                            $($field: $crate::metadata::role_body_deserialize!(@field $field, $name $(, $default)?),)*
+                            extra,
+                        })
+                    }
+                }
+                deserializer.deserialize_map(BodyVisitor)
+            }
         }
-    }
-    let mut body: T = serde_json::from_value(Value::Object(known)).map_err(|e| shape(T::KIND, e))?;
-    *body.extra_mut() = all;
-    Ok(body)
+    };
+    (@field $field:ident, $name:literal, default) => { $field.unwrap_or_default() };
+    (@field $field:ident, $name:literal) => {
+        $field.ok_or_else(|| <A::Error as serde::de::Error>::missing_field($name))?
+    };
 }
+pub(crate) use role_body_deserialize;
 
 fn shape(what: &'static str, reason: impl std::fmt::Display) -> ParseError {
     ParseError::Shape {

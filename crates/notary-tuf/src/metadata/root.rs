@@ -11,7 +11,7 @@ use crate::key::{KeyId, PublicKey};
 use crate::name::RoleName;
 
 /// The body of root.json.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Root {
     /// `Root`.
     #[serde(rename = "_type")]
@@ -34,6 +34,15 @@ pub struct Root {
     pub extra: Map<String, Value>,
 }
 
+super::role_body_deserialize!(Root {
+    type_name: "_type",
+    consistent_snapshot: "consistent_snapshot" = default,
+    expires: "expires",
+    keys: "keys" = default,
+    roles: "roles" = default,
+    version: "version"
+});
+
 /// `{"keyids":[…],"threshold":N}` of a base role.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleKeys {
@@ -54,7 +63,6 @@ impl Root {
 impl RoleBody for Root {
     const TYPE: &'static str = "Root";
     const KIND: &'static str = "root";
-    const FIELDS: &'static [&'static str] = &["_type", "consistent_snapshot", "expires", "keys", "roles", "version"];
 
     fn version(&self) -> i64 {
         self.version
@@ -73,7 +81,8 @@ impl RoleBody for Root {
     }
 
     fn check_body(&self, _role: &RoleName) -> Result<(), String> {
-        for role in ["root", "snapshot", "targets", "timestamp"] {
+        // Go's `BaseRoles` order, which decides the message when several roles are wrong.
+        for role in ["root", "targets", "snapshot", "timestamp"] {
             let Some(keys) = self.roles.get(role) else {
                 return Err(format!("missing {role} role specification"));
             };

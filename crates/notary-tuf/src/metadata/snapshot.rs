@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{FileMeta, RoleBody};
@@ -10,7 +10,7 @@ use crate::expires::Expires;
 use crate::name::RoleName;
 
 /// The body of snapshot.json: FileMeta of root, targets and every delegation file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Snapshot {
     /// `Snapshot`.
     #[serde(rename = "_type")]
@@ -28,7 +28,7 @@ pub struct Snapshot {
 }
 
 /// The body of timestamp.json: FileMeta of the current snapshot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Timestamp {
     /// `Timestamp`.
     #[serde(rename = "_type")]
@@ -57,7 +57,6 @@ macro_rules! common_body {
         impl RoleBody for $ty {
             const TYPE: &'static str = $type;
             const KIND: &'static str = $kind;
-            const FIELDS: &'static [&'static str] = &["_type", "expires", "meta", "version"];
 
             fn version(&self) -> i64 {
                 self.version
@@ -82,6 +81,18 @@ macro_rules! common_body {
 }
 
 common_body!(Snapshot, "Snapshot", "snapshot");
+super::role_body_deserialize!(Snapshot {
+    type_name: "_type",
+    expires: "expires",
+    meta: "meta" = default,
+    version: "version"
+});
+super::role_body_deserialize!(Timestamp {
+    type_name: "_type",
+    expires: "expires",
+    meta: "meta" = default,
+    version: "version"
+});
 common_body!(Timestamp, "Timestamp", "timestamp");
 
 impl Snapshot {

@@ -11,7 +11,7 @@ use crate::key::{KeyId, PublicKey};
 use crate::name::{DelegationName, RoleName};
 
 /// The body of targets.json or `targets/<name>.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Targets {
     /// `Targets`.
     #[serde(rename = "_type")]
@@ -30,6 +30,14 @@ pub struct Targets {
     #[serde(skip)]
     pub extra: Map<String, Value>,
 }
+
+super::role_body_deserialize!(Targets {
+    type_name: "_type",
+    delegations: "delegations" = default,
+    expires: "expires",
+    targets: "targets" = default,
+    version: "version"
+});
 
 /// `{"keys":{…},"roles":[…]}`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -85,7 +93,6 @@ impl DelegatedRole {
 impl RoleBody for Targets {
     const TYPE: &'static str = "Targets";
     const KIND: &'static str = "targets";
-    const FIELDS: &'static [&'static str] = &["_type", "delegations", "expires", "targets", "version"];
 
     fn version(&self) -> i64 {
         self.version
@@ -104,17 +111,22 @@ impl RoleBody for Targets {
     }
 
     /// Every delegation is a valid name, a direct child of `role`, with threshold ≥ 1 and all
-    /// its keys present.
+    /// its keys present; the messages are Go's (`isValidTargetsStructure`, which reuses the
+    /// root's `isValidRootRoleStructure` for threshold and keys).
     fn check_body(&self, role: &RoleName) -> Result<(), String> {
         for d in &self.delegations.roles {
-            let valid = d
+            let is_child = d
                 .name
                 .parse::<DelegationName>()
-                .is_ok_and(|n| n.is_child_of(role.as_str()))
-                && d.threshold >= 1
-                && d.keyids.iter().all(|id| self.delegations.keys.contains_key(id));
-            if !valid {
+                .is_ok_and(|n| n.is_child_of(role.as_str()));
+            if !is_child {
                 return Err(format!("delegation role {} invalid", d.name));
+            }
+            if d.threshold < 1 {
+                return Err(format!("invalid threshold specified for {}: {} ", d.name, d.threshold));
+            }
+            if let Some(id) = d.keyids.iter().find(|id| !self.delegations.keys.contains_key(id)) {
+                return Err(format!("key ID {id} specified in {} without corresponding key", d.name));
             }
         }
         Ok(())
