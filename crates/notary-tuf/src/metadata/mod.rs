@@ -73,6 +73,13 @@ pub struct Signature {
     pub sig: Vec<u8>,
 }
 
+/// The largest metadata file accepted at all (Go's client allows root.json up to 100 MiB).
+pub const MAX_FILE_LEN: usize = 128 << 20;
+
+/// The most signatures a file may carry: each costs a verification, so an unbounded list would
+/// let anyone make a client or server spin.
+pub const MAX_SIGNATURES: usize = 256;
+
 /// A parsed, not yet verified, metadata file.
 #[derive(Clone, Debug)]
 pub struct Signed<T> {
@@ -85,7 +92,25 @@ pub struct Signed<T> {
 impl<T: RoleBody> Signed<T> {
     /// Parses a metadata file. Only the JSON shape is checked here; structure rules run after
     /// signatures, as in Go (metadata.md §12.1).
+    ///
+    /// Bounded: at most [`MAX_FILE_LEN`] bytes, [`MAX_SIGNATURES`] signatures and 128 levels of
+    /// nesting. Callers apply tighter per-role limits where they know them (the lengths recorded
+    /// in snapshot and timestamp).
     pub fn parse(raw: Vec<u8>) -> Result<Self, ParseError> {
+        if raw.len() > MAX_FILE_LEN {
+            return Err(ParseError::TooLarge {
+                size: raw.len(),
+                limit: MAX_FILE_LEN,
+            });
+        }
+        let signed = Self::parse_unbounded(raw)?;
+        if signed.signatures.len() > MAX_SIGNATURES {
+            return Err(shape("signatures", format!("more than {MAX_SIGNATURES} signatures")));
+        }
+        Ok(signed)
+    }
+
+    fn parse_unbounded(raw: Vec<u8>) -> Result<Self, ParseError> {
         // Fast path: borrow the `signed` text, take its canonical bytes in one pass when it is
         // already canonical (every file Go or we write), and parse the typed body from the bytes.
         #[derive(Deserialize)]
@@ -328,5 +353,52 @@ mod method_string {
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Method, D::Error> {
         Ok(Method::parse(&<std::borrow::Cow<'de, str>>::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::Timestamp;
+
+    fn timestamp_with_signatures(n: usize) -> Vec<u8> {
+        let sig = r#"{"keyid":"ab","method":"ecdsa","sig":"AA=="}"#;
+        let sigs = vec![sig; n].join(",");
+        format!(r#"{{"signed":{{"_type":"Timestamp","expires":"2030-01-01T00:00:00Z","meta":{{}},"version":1}},"signatures":[{sigs}]}}"#)
+            .into_bytes()
+    }
+
+    #[test]
+    fn signature_count_is_bounded() {
+        assert!(Signed::<Timestamp>::parse(timestamp_with_signatures(MAX_SIGNATURES)).is_ok());
+        let err = Signed::<Timestamp>::parse(timestamp_with_signatures(MAX_SIGNATURES + 1)).unwrap_err();
+        assert!(matches!(err, ParseError::Shape { what: "signatures", .. }), "{err}");
+    }
+
+    #[test]
+    fn size_is_bounded() {
+        let huge = vec![b' '; MAX_FILE_LEN + 1];
+        assert_eq!(
+            Signed::<Timestamp>::parse(huge).unwrap_err(),
+            ParseError::TooLarge {
+                size: MAX_FILE_LEN + 1,
+                limit: MAX_FILE_LEN
+            }
+        );
+    }
+
+    #[test]
+    fn missing_or_null_signatures_read_as_empty() {
+        for file in [
+            r#"{"signed":{"_type":"Timestamp","expires":"2030-01-01T00:00:00Z","meta":{},"version":1}}"#,
+            r#"{"signed":{"_type":"Timestamp","expires":"2030-01-01T00:00:00Z","meta":{},"version":1},"signatures":null}"#,
+        ] {
+            assert!(
+                Signed::<Timestamp>::parse(file.as_bytes().to_vec())
+                    .unwrap()
+                    .signatures()
+                    .is_empty()
+            );
+        }
     }
 }
