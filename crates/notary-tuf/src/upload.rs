@@ -292,6 +292,10 @@ fn check_targets(
     let keys = match role.parent() {
         None => RoleKeySet::of_base_role(root, role),
         Some(parent) => {
+            // Go's builder refuses any delegation before `targets` is loaded.
+            if !loaded.contains_key("targets") {
+                return Err(VerifyError::NotLoaded { role: "targets".into() });
+            }
             let delegation = loaded
                 .get(parent.as_str())
                 .and_then(|p| p.body().delegation(name).map(|d| (p, d)));

@@ -261,15 +261,25 @@ fn go_timestamp_expiry_is_enforced() {
 
 #[test]
 fn fast_and_general_parse_paths_agree() {
-    for f in ["repo-full/metadata/targets.json", "repo-full/metadata/root.json", "rsa-delegation/metadata/targets/rsa.json"] {
+    for f in [
+        "repo-full/metadata/targets.json",
+        "repo-full/metadata/root.json",
+        "rsa-delegation/metadata/targets/rsa.json",
+    ] {
         let raw = data(f);
         // Pretty-printing makes the `signed` text non-canonical, forcing the general path.
         let pretty = serde_json::to_vec_pretty(&serde_json::from_slice::<serde_json::Value>(&raw).unwrap()).unwrap();
         if f.ends_with("root.json") {
-            let (a, b) = (Signed::<Root>::parse(raw).unwrap(), Signed::<Root>::parse(pretty).unwrap());
+            let (a, b) = (
+                Signed::<Root>::parse(raw).unwrap(),
+                Signed::<Root>::parse(pretty).unwrap(),
+            );
             assert_eq!((a.canonical(), a.body()), (b.canonical(), b.body()), "{f}");
         } else {
-            let (a, b) = (Signed::<Targets>::parse(raw).unwrap(), Signed::<Targets>::parse(pretty).unwrap());
+            let (a, b) = (
+                Signed::<Targets>::parse(raw).unwrap(),
+                Signed::<Targets>::parse(pretty).unwrap(),
+            );
             assert_eq!((a.canonical(), a.body()), (b.canonical(), b.body()), "{f}");
         }
     }
