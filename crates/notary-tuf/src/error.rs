@@ -193,10 +193,10 @@ pub enum VerifyError {
         limit: u64,
     },
     /// Structurally invalid for its role.
-    #[error("{kind} type metadata invalid: {reason}")]
+    #[error("{role} type metadata invalid: {reason}")]
     BadStructure {
-        /// `root`, `targets`, `snapshot` or `timestamp`.
-        kind: &'static str,
+        /// The role whose file it is (`root`, `targets`, `targets/releases`, …).
+        role: String,
         /// What is wrong.
         reason: String,
     },

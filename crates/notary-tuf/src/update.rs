@@ -223,14 +223,7 @@ impl TrustedCollection {
         let signed = Signed::<Targets>::parse(raw)?;
         signed.body().check_structure(role)?;
         verify::check_version(name, signed.body().version, self.minimum.of(name))?;
-        let keys = RoleKeySet {
-            keys: delegation
-                .keyids
-                .iter()
-                .filter_map(|id| parent.body().delegations.keys.get_key_value(id))
-                .collect(),
-            threshold: delegation.threshold,
-        };
+        let keys = RoleKeySet::of_delegation(parent.body(), delegation);
         let usable = verify::check_signatures(name, signed.canonical(), signed.signatures(), &keys)
             .and_then(|()| verify::check_expiry(name, signed.body().expires, now));
         match usable {

@@ -305,14 +305,7 @@ fn check_targets(
                     reason: "delegation does not exist".into(),
                 });
             };
-            RoleKeySet {
-                keys: delegation
-                    .keyids
-                    .iter()
-                    .filter_map(|id| parent.body().delegations.keys.get_key_value(id))
-                    .collect(),
-                threshold: delegation.threshold,
-            }
+            RoleKeySet::of_delegation(parent.body(), delegation)
         }
     };
     let is_delegation = role.parent().is_some();

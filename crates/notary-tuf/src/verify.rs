@@ -9,7 +9,7 @@ use crate::cert::{self, CertChain, Certificate};
 use crate::error::VerifyError;
 use crate::expires::Expires;
 use crate::key::{KeyId, PublicKey};
-use crate::metadata::{RoleBody, Root, Signature, Signed, Verified};
+use crate::metadata::{DelegatedRole, RoleBody, Root, Signature, Signed, Targets, Verified};
 use crate::name::{Gun, RoleName};
 
 /// The keys allowed to sign a role and how many distinct ones must.
@@ -39,6 +39,29 @@ impl<'a> RoleKeySet<'a> {
         RoleKeySet {
             keys,
             threshold: role_keys.threshold,
+        }
+    }
+}
+
+impl<'a> RoleKeySet<'a> {
+    /// The keys and threshold a parent targets file delegates to `delegation`. Certificate keys
+    /// must pass the algorithm checks (no SHA-1, RSA ≥ 2048 bits, dates in order); their expiry
+    /// is not checked, the role's own metadata expiry applies (server-behaviour.md §2.4,
+    /// keys.md §4.2). Unusable keys are left out, so their signatures do not count.
+    pub fn of_delegation(parent: &'a Targets, delegation: &'a DelegatedRole) -> RoleKeySet<'a> {
+        let usable = |key: &PublicKey| {
+            !key.key_type().is_x509()
+                || CertChain::parse_pem(key.public_bytes()).is_ok_and(|c| c.first().check_algorithms().is_ok())
+        };
+        let keys = delegation
+            .keyids
+            .iter()
+            .filter_map(|id| parent.delegations.keys.get_key_value(id))
+            .filter(|(_, key)| usable(key))
+            .collect();
+        RoleKeySet {
+            keys,
+            threshold: delegation.threshold,
         }
     }
 }

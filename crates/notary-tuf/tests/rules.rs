@@ -524,7 +524,7 @@ fn delegated_file_may_only_delegate_to_its_direct_children() {
     assert_eq!(structure(&a, "targets/a"), Ok(()));
     assert_eq!(
         structure(&a, "targets/b"),
-        Err("targets type metadata invalid: delegation role targets/a/x invalid".into())
+        Err("targets/b type metadata invalid: delegation role targets/a/x invalid".into())
     );
     assert_eq!(
         structure(&a, "targets"),
@@ -1347,4 +1347,32 @@ proptest! {
             _ => prop_assert!(!verifies(flipped)),
         }
     }
+}
+
+#[test]
+fn delegation_certificate_keys_must_use_acceptable_algorithms_but_may_be_expired() {
+    // server-behaviour.md §2.4, keys.md §4.2: no SHA-1, RSA ≥ 2048 bits; expiry is not checked.
+    let expired = TestKey::root_with("anything", |p| {
+        p.not_before = NOW - Duration::days(400);
+        p.not_after = NOW - Duration::days(30);
+    });
+    let sha1 = PublicKey::new(KeyType::EcdsaX509, SHA1_SIGNED_CERT.as_bytes().to_vec());
+    let rsa_1024 = PublicKey::new(KeyType::RsaX509, RSA_1024_CERT.as_bytes().to_vec());
+    let mut parent = targets_body(&[], 1);
+    parent.delegations.keys.insert(expired.id(), expired.public.clone());
+    parent.delegations.keys.insert(sha1.key_id(), sha1.clone());
+    parent.delegations.keys.insert(rsa_1024.key_id(), rsa_1024.clone());
+    parent.delegations.roles.push(DelegatedRole {
+        keyids: vec![expired.id(), sha1.key_id(), rsa_1024.key_id()],
+        name: "targets/releases".into(),
+        paths: vec![String::new()],
+        threshold: 1,
+    });
+    let set = verify::RoleKeySet::of_delegation(&parent, &parent.delegations.roles[0]);
+    let usable: Vec<&KeyId> = set.keys.keys().copied().collect();
+    assert_eq!(usable, vec![&expired.id()]);
+
+    // The expired-certificate key still signs its delegation.
+    let child = sign(targets_body(&[("t", b"t")], 1), &[&expired]);
+    verify::check_signatures("targets/releases", child.canonical(), child.signatures(), &set).unwrap();
 }

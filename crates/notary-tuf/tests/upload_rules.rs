@@ -376,7 +376,7 @@ fn delegation_structure_is_checked_before_its_signatures() {
     assert_refused(
         validate(&d.repo, &stored, &[("targets/x", &wrong_type_bad_signature)]),
         "ErrBadTargets",
-        "targets type metadata invalid: expected type Targets, not Root",
+        "targets/x type metadata invalid: expected type Targets, not Root",
     );
     let mut wrong = d.repo.targets.clone();
     wrong.type_name = "Root".into();

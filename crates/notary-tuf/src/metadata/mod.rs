@@ -45,7 +45,7 @@ pub trait RoleBody: Serialize + DeserializeOwned + Sized {
     /// The common structure rules: `_type`, `version` ≥ 1, then [`check_body`](Self::check_body).
     fn check_structure(&self, role: &RoleName) -> Result<(), VerifyError> {
         let bad = |reason: String| VerifyError::BadStructure {
-            kind: Self::KIND,
+            role: role.as_str().to_owned(),
             reason,
         };
         if self.type_name() != Self::TYPE {
