@@ -1,0 +1,8 @@
+//! Integration tests of the client library: the changelist against Go-made vectors and in a
+//! scratch directory, and (feature `interop`) against the real Go `notary` CLI.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod changelist;
+#[cfg(feature = "interop")]
+mod go_cli;
