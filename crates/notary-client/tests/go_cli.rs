@@ -4,7 +4,6 @@
 //! server (the URL given is the interop harness's "nothing listens here" port).
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -28,23 +27,9 @@ impl Trust {
         Trust(dir)
     }
 
-    /// Runs `notary -d <trust> -s <unreachable> <args>` and returns its stdout.
+    /// Runs `notary -d <trust> <args>` (local commands only) and returns its stdout.
     fn notary(&self, args: &[&str]) -> String {
-        let out = Command::new(std::env::var("NOTARY_BIN").unwrap_or_else(|_| "notary".to_owned()))
-            .arg("-d")
-            .arg(self.0.join("trust"))
-            .args(["-s", "http://127.0.0.1:14099"])
-            .args(args)
-            .current_dir(&self.0)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "notary {args:?} failed:\n{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
+        notary_testkit::notary_offline(&self.0.join("trust"), args).stdout()
     }
 
     fn changelist(&self) -> Changelist {

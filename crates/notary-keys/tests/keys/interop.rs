@@ -8,10 +8,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::Path;
 
 use der::{Decode as _, Encode as _, Reader as _};
 use notary_keys::{KeyAlgorithm, KeyFile, KeyHeaders, generate, pkcs8, root_certificate};
@@ -20,10 +17,9 @@ use notary_tuf::sign::PrivateKey;
 use notary_tuf::{Gun, KeyType, PublicKey};
 use time::OffsetDateTime;
 
-const ROOT_PASS: &str = "rootpassphrase1";
-const TARGETS_PASS: &str = "targetspass1";
-const SNAPSHOT_PASS: &str = "snapshotpass1";
-const DELEGATION_PASS: &str = "delegpass1";
+use notary_testkit::{
+    DELEGATION_PASSPHRASE as DELEGATION_PASS, GoServer, ROOT_PASSPHRASE as ROOT_PASS, WorkDir, notary_offline,
+};
 
 /// a. A root key file we write is imported by `notary init --rootkey`, published, and a fresh Go
 /// client trusts the result; a delegation key file we put into the trust dir's `private/` is
@@ -31,9 +27,9 @@ const DELEGATION_PASS: &str = "delegpass1";
 /// ours for the same key and GUN.
 #[test]
 fn go_notary_uses_key_files_we_write() {
-    let server = ServerLease::acquire();
+    let server = GoServer::acquire();
     let work = WorkDir::new("our-key-files");
-    let gun = work.gun();
+    let gun = work.gun_under("example.com/notary-keys").parse::<Gun>().unwrap();
     let trust = work.path("trust");
     let payload = work.write("payload.txt", b"hello from notary-keys\n");
 
@@ -209,9 +205,9 @@ fn go_generated_keys_work_with_ours_and_back() {
 /// fresh Go client trusts the repository; root.json carries our certificate PEM unchanged.
 #[test]
 fn go_notary_accepts_our_root_certificate() {
-    let server = ServerLease::acquire();
+    let server = GoServer::acquire();
     let work = WorkDir::new("our-root-cert");
-    let gun = work.gun();
+    let gun = work.gun_under("example.com/notary-keys").parse::<Gun>().unwrap();
     let trust = work.path("trust");
     let payload = work.write("payload.txt", b"signed under our certificate\n");
 
@@ -340,213 +336,4 @@ fn hex(bytes: &[u8]) -> String {
 
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-/// `notary -d TRUST args…` without a server (key commands are local).
-fn notary_offline(trust: &Path, args: &[&str]) -> GoRun {
-    GoRun::run(trust, None, args)
-}
-
-/// The output of one Go command.
-struct GoRun {
-    description: String,
-    output: Output,
-}
-
-impl GoRun {
-    fn run(trust: &Path, server: Option<&Server>, args: &[&str]) -> GoRun {
-        let mut command = Command::new(NOTARY);
-        if let Some(server) = server {
-            command.args(["-s", &server.url, "--tlscacert", path_str(&server.ca)]);
-        }
-        command.arg("-d").arg(trust).args(args);
-        // A private HOME, so no ~/.notary/config.json of the machine is read.
-        let home = trust.parent().unwrap().join("home");
-        fs::create_dir_all(&home).unwrap();
-        command
-            .env("HOME", &home)
-            .env("NOTARY_ROOT_PASSPHRASE", ROOT_PASS)
-            .env("NOTARY_TARGETS_PASSPHRASE", TARGETS_PASS)
-            .env("NOTARY_SNAPSHOT_PASSPHRASE", SNAPSHOT_PASS)
-            .env("NOTARY_DELEGATION_PASSPHRASE", DELEGATION_PASS)
-            .stdin(Stdio::null());
-        let description = format!("{command:?}");
-        let output = command
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {description}: {e}"));
-        GoRun { description, output }
-    }
-
-    /// Asserts success and returns stdout + stderr.
-    fn ok(self) -> String {
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&self.output.stdout),
-            String::from_utf8_lossy(&self.output.stderr)
-        );
-        assert!(
-            self.output.status.success(),
-            "Go command failed ({}):\n$ {}\n{text}",
-            self.output.status,
-            self.description
-        );
-        text
-    }
-}
-
-const NOTARY: &str = "notary";
-
-/// A running Go notary-server.
-struct Server {
-    dir: PathBuf,
-    url: String,
-    ca: PathBuf,
-}
-
-impl Server {
-    fn start() -> Server {
-        let dir = unique_temp_dir("server");
-        // A port the OS says is free right now (other sessions use the 14xxx conventions).
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let output = Command::new("bash")
-            .arg(interop_script("start-reference-server.sh"))
-            .arg(&dir)
-            .arg(port.to_string())
-            // The local trust service: no notary-signer process, so no fixed signer port to clash on.
-            .env("NOTARY_TRUST_SERVICE", "local")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let log = fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-        assert!(
-            output.status.success(),
-            "start-reference-server.sh failed:\n{}{}\nserver.log:\n{log}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let env = fs::read_to_string(dir.join("env")).unwrap();
-        let var = |name: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
-                .unwrap_or_else(|| panic!("{name} missing in {env}"))
-                .to_owned()
-        };
-        Server {
-            url: var("INTEROP_SERVER_URL"),
-            ca: PathBuf::from(var("INTEROP_CA_CERT")),
-            dir,
-        }
-    }
-
-    fn stop(&self) {
-        let _ = Command::new("bash")
-            .arg(interop_script("stop-reference-server.sh"))
-            .arg(&self.dir)
-            .output();
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// One test's share of the shared server: the first lease starts it, the last one stops it.
-struct ServerLease(Arc<Server>);
-
-static SERVER: Mutex<(usize, Option<Arc<Server>>)> = Mutex::new((0, None));
-
-impl ServerLease {
-    fn acquire() -> ServerLease {
-        let mut guard = SERVER.lock().unwrap_or_else(|e| e.into_inner());
-        let server = match &guard.1 {
-            Some(server) => Arc::clone(server),
-            None => {
-                let server = Arc::new(Server::start());
-                guard.1 = Some(Arc::clone(&server));
-                server
-            }
-        };
-        guard.0 += 1;
-        ServerLease(server)
-    }
-
-    /// `notary -s URL --tlscacert CA -d TRUST args…`.
-    fn notary(&self, trust: &Path, args: &[&str]) -> GoRun {
-        GoRun::run(trust, Some(&self.0), args)
-    }
-}
-
-impl Drop for ServerLease {
-    fn drop(&mut self) {
-        let mut guard = SERVER.lock().unwrap_or_else(|e| e.into_inner());
-        guard.0 -= 1;
-        if guard.0 == 0
-            && let Some(server) = guard.1.take()
-        {
-            server.stop();
-        }
-    }
-}
-
-/// A test's scratch directory; removed by [`WorkDir::done`], kept (and printed) on failure.
-struct WorkDir {
-    dir: PathBuf,
-    name: String,
-}
-
-impl WorkDir {
-    fn new(name: &str) -> WorkDir {
-        WorkDir {
-            dir: unique_temp_dir(name),
-            name: name.to_owned(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
-        let path = self.path(name);
-        fs::write(&path, contents).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-        path
-    }
-
-    /// A GUN no other test or run uses (the server is shared).
-    fn gun(&self) -> Gun {
-        let unique = self.dir.file_name().unwrap().to_str().unwrap();
-        format!("example.com/notary-keys/{}/{unique}", self.name)
-            .parse()
-            .unwrap()
-    }
-
-    fn done(self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept work dir {}", self.dir.display());
-        }
-    }
-}
-
-fn unique_temp_dir(name: &str) -> PathBuf {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("notary-keys-interop-{name}-{}-{nanos}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `shared/interop/<script>`: `shared/` sits beside the repository clone.
-fn interop_script(script: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/interop")
-        .join(script);
-    assert!(path.is_file(), "interop script missing: {}", path.display());
-    path
 }
