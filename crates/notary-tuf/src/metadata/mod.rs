@@ -356,6 +356,16 @@ mod method_string {
     }
 }
 
+/// Go writes a nil slice or map as `null`: read it as empty (e.g. a delegation whose keys were all
+/// removed has `"keyids":null`).
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,10 +22,10 @@ pub struct Root {
     /// Expiry.
     pub expires: Expires,
     /// Every key any base role uses (old root certificates are kept after rotations).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub keys: BTreeMap<KeyId, PublicKey>,
     /// Key IDs and threshold of each base role.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub roles: BTreeMap<String, RoleKeys>,
     /// Version, ≥ 1.
     pub version: i64,
@@ -47,7 +47,7 @@ super::role_body_deserialize!(Root {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleKeys {
     /// TUF key IDs, each present in `keys`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub keyids: Vec<KeyId>,
     /// Signatures needed, ≥ 1.
     pub threshold: i64,

@@ -18,7 +18,7 @@ pub struct Snapshot {
     /// Expiry.
     pub expires: Expires,
     /// Role name → FileMeta of its current file.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub meta: BTreeMap<String, FileMeta>,
     /// Version, ≥ 1.
     pub version: i64,
@@ -36,7 +36,7 @@ pub struct Timestamp {
     /// Expiry.
     pub expires: Expires,
     /// `{"snapshot": FileMeta}`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub meta: BTreeMap<String, FileMeta>,
     /// Version, ≥ 1.
     pub version: i64,

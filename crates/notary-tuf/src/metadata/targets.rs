@@ -22,7 +22,7 @@ pub struct Targets {
     /// Expiry.
     pub expires: Expires,
     /// Target name → FileMeta.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub targets: BTreeMap<String, FileMeta>,
     /// Version, ≥ 1.
     pub version: i64,
@@ -43,10 +43,10 @@ super::role_body_deserialize!(Targets {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Delegations {
     /// Keys of the child roles.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub keys: BTreeMap<KeyId, PublicKey>,
     /// Child roles in priority order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub roles: Vec<DelegatedRole>,
 }
 
@@ -54,13 +54,17 @@ pub struct Delegations {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DelegatedRole {
     /// TUF key IDs, each present in the parent's `delegations.keys`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub keyids: Vec<KeyId>,
     /// The child's full role name.
     pub name: String,
     /// Plain string prefixes of the target names this role may sign (omitted when empty).
     /// `path_hash_prefixes` is not supported by Notary 0.7 and is not read.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "super::null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub paths: Vec<String>,
     /// Signatures needed, ≥ 1.
     pub threshold: i64,
