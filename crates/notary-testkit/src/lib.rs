@@ -14,6 +14,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers: fail loudly
 
+pub mod http;
+pub mod pki;
+pub mod server;
+#[allow(missing_docs)]
+pub mod tuf;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};

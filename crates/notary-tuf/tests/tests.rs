@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod fixture;
+use notary_testkit::tuf as fixture;
 #[cfg(feature = "interop")]
 mod go_server;
 mod go_vectors;

@@ -1,0 +1,194 @@
+//! Storage for notary-server and notary-signer: metadata files, the changefeed
+//! (`shared/spec/server-behaviour.md` §6) and sealed private keys.
+//!
+//! The traits are the whole contract a backend fulfils; [`sqlite::SqliteStore`] is the embedded
+//! default and PostgreSQL is a second implementation of the same traits. Every file is stored as
+//! its exact bytes, with the lower-case hex SHA-256 of those bytes. Keys arrive already sealed
+//! (encrypted): this crate never sees plaintext key material. No TUF rules live here.
+
+pub mod sqlite;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+/// A file to store: one version of one role of one GUN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile {
+    /// `root`, `targets`, `targets/…`, `snapshot` or `timestamp`.
+    pub role: String,
+    /// Its `signed.version`.
+    pub version: i64,
+    /// The exact bytes to store and serve.
+    pub data: Vec<u8>,
+}
+
+/// A stored file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// The role.
+    pub role: String,
+    /// Its version.
+    pub version: i64,
+    /// The exact stored bytes.
+    pub data: Arc<[u8]>,
+    /// Lower-case hex SHA-256 of `data`.
+    pub sha256: String,
+    /// When it was stored (UTC).
+    pub created_at: OffsetDateTime,
+}
+
+/// The current (highest-version) file of every role of one GUN, by role name.
+pub type CurrentFiles = BTreeMap<String, StoredFile>;
+
+/// What a changefeed record is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeCategory {
+    /// A timestamp was stored (by an upload or a lazy re-sign).
+    Update,
+    /// A GUN was deleted.
+    Deletion,
+}
+
+impl ChangeCategory {
+    /// The wire and column value: `update` or `deletion`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeCategory::Update => "update",
+            ChangeCategory::Deletion => "deletion",
+        }
+    }
+
+    /// The category named by a column value (`update` or `deletion`, exactly), if any.
+    pub fn parse(value: &str) -> Option<ChangeCategory> {
+        match value {
+            "update" => Some(ChangeCategory::Update),
+            "deletion" => Some(ChangeCategory::Deletion),
+            _ => None,
+        }
+    }
+}
+
+/// One changefeed record (server-api.md §7.9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The row id, increasing.
+    pub id: i64,
+    /// When it was written (UTC).
+    pub created_at: OffsetDateTime,
+    /// The GUN.
+    pub gun: String,
+    /// The timestamp version (0 for deletions).
+    pub version: i64,
+    /// Hex SHA-256 of the timestamp file (empty for deletions).
+    pub sha256: String,
+    /// Update or deletion.
+    pub category: ChangeCategory,
+}
+
+/// Which slice of the changefeed to read: SQL semantics of server-api.md §7.9.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeQuery {
+    /// Only this GUN (exact match), or every GUN.
+    pub gun: Option<String>,
+    /// Forward: IDs greater than this. Backward: IDs less than this (no bound when ≤ 0).
+    pub change_id: i64,
+    /// How many records at most (> 0).
+    pub limit: i64,
+    /// Page backwards: the `limit` newest matching records, returned oldest first.
+    pub backward: bool,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A row's version is not greater than every stored version of its role (Go's `VERSION`), or
+    /// one update holds two rows of the same role and version.
+    #[error("a newer version of metadata is already stored")]
+    VersionConflict,
+    /// The database failed (connection, I/O, corruption).
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+/// Metadata files and the changefeed (server-behaviour.md §6.1).
+pub trait MetadataStore: Send + Sync + 'static {
+    /// Stores `files` for `gun` in one transaction: all or nothing. Fails with
+    /// [`StoreError::VersionConflict`] when any file's version is not greater than every stored
+    /// version of its role. Each `timestamp` file appends an `update` changefeed record in the same
+    /// transaction.
+    fn update_many(&self, gun: &str, files: &[NewFile]) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The highest-version file of every role of `gun` (empty when the GUN has nothing).
+    fn current(&self, gun: &str) -> impl Future<Output = Result<CurrentFiles, StoreError>> + Send;
+
+    /// The file of `gun`/`role` whose SHA-256 is `sha256_hex` (lower-case hex).
+    fn by_checksum(
+        &self,
+        gun: &str,
+        role: &str,
+        sha256_hex: &str,
+    ) -> impl Future<Output = Result<Option<StoredFile>, StoreError>> + Send;
+
+    /// The file of `gun`/`role` with that version.
+    fn by_version(
+        &self,
+        gun: &str,
+        role: &str,
+        version: i64,
+    ) -> impl Future<Output = Result<Option<StoredFile>, StoreError>> + Send;
+
+    /// Deletes every file of exactly `gun`; appends a `deletion` record when something was deleted.
+    /// Returns whether anything was deleted.
+    fn delete(&self, gun: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// A page of the changefeed, oldest first.
+    fn changes(&self, query: &ChangeQuery) -> impl Future<Output = Result<Vec<Change>, StoreError>> + Send;
+
+    /// Whether the metadata table can be read (the `DB operational` health check).
+    fn check_health(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A private key, sealed (encrypted) by its signing service: the store never sees plaintext key
+/// material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedKey {
+    /// The TUF key ID (hex SHA-256 of the public key's canonical JSON).
+    pub key_id: String,
+    /// The GUN it was made for.
+    pub gun: String,
+    /// `snapshot` or `timestamp`.
+    pub role: String,
+    /// `ed25519`, `ecdsa` or `rsa`.
+    pub algorithm: String,
+    /// The public key bytes (as in the key's `keyval.public`).
+    pub public: Vec<u8>,
+    /// The AEAD nonce ‖ ciphertext of the private key.
+    pub sealed_private: Vec<u8>,
+    /// Names the secret the key is sealed under, so keys can be re-sealed under a new one.
+    pub passphrase_alias: String,
+    /// Set once the key signed something; unused keys are handed out again by `create_key`.
+    pub used: bool,
+}
+
+/// Storage of a signing service's sealed keys.
+pub trait KeyStore: Send + Sync + 'static {
+    /// Stores a new key (its key ID is unique).
+    fn put_key(&self, key: &SealedKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The key with that ID.
+    fn key(&self, key_id: &str) -> impl Future<Output = Result<Option<SealedKey>, StoreError>> + Send;
+
+    /// A key for `gun`/`role`/`algorithm` that has never signed anything, if any (oldest first).
+    fn unused_key(
+        &self,
+        gun: &str,
+        role: &str,
+        algorithm: &str,
+    ) -> impl Future<Output = Result<Option<SealedKey>, StoreError>> + Send;
+
+    /// Records that the key signed something.
+    fn mark_used(&self, key_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
