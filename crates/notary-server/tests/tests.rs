@@ -1,0 +1,10 @@
+//! Integration tests of notary-server over real sockets: the conformance checklists of
+//! `shared/spec/server-api.md` §11 (`api_<n>_…`) and `server-behaviour.md` §14
+//! (`behaviour_<n>_…`), durability (restart, SIGKILL mid-publish), and interop with the real Go
+//! and Docker CLIs (feature `interop`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+#[cfg(feature = "interop")]
+mod interop;
+mod support;
