@@ -2,7 +2,7 @@
 //! published through the API the way the Go client does (client-held root and targets keys,
 //! server-held timestamp key, snapshot key held by either side).
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
