@@ -16,6 +16,7 @@
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod logging;
 pub mod metrics;
 pub mod server;
 pub mod service;

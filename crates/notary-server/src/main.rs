@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use notary_server::config::ServerConfig;
+use notary_server::config::{LogLevel, ServerConfig};
 use notary_server::server::{Server, default_data_dir};
 use notary_server::service::system_clock;
 
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         },
         None => ServerConfig::default_embedded(&default_data_dir()),
     };
-    init_logging(config.logging_level.tracing_filter());
+    let log_level = init_logging(config.logging_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => return fatal(&format!("cannot start the async runtime: {e}")),
@@ -59,6 +59,10 @@ fn main() -> ExitCode {
                 default_data_dir().display()
             );
         }
+        #[cfg(unix)]
+        tokio::spawn(log_level_signals(log_level));
+        #[cfg(not(unix))]
+        drop(log_level);
         server.run(shutdown_signal()).await;
         ExitCode::SUCCESS
     })
@@ -94,15 +98,77 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(out)
 }
 
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NOTARY_SERVER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_current_span(false)
+/// JSON log lines on stderr; the level can be changed at run time (SIGUSR1/SIGUSR2).
+fn init_logging(level: LogLevel) -> LogLevelHandle {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = tracing_subscriber::EnvFilter::new(level.tracing_filter());
+    let (filter, reload) = tracing_subscriber::reload::Layer::new(filter);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .event_format(notary_server::logging::GoJson)
+                .with_writer(std::io::stderr),
+        )
         .init();
+    LogLevelHandle { level, reload }
+}
+
+/// The current log level and the handle that changes it.
+struct LogLevelHandle {
+    level: LogLevel,
+    reload: tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>,
+}
+
+/// Go's hot log level (server-behaviour.md §12): SIGUSR1 raises verbosity one step up to debug,
+/// SIGUSR2 lowers it down to panic; each prints the outcome on stdout.
+#[cfg(unix)]
+async fn log_level_signals(mut handle: LogLevelHandle) {
+    use tokio::signal::unix::{SignalKind, signal};
+    const LEVELS: [LogLevel; 6] = [
+        LogLevel::Panic,
+        LogLevel::Fatal,
+        LogLevel::Error,
+        LogLevel::Warn,
+        LogLevel::Info,
+        LogLevel::Debug,
+    ];
+    let (Ok(mut up), Ok(mut down)) = (signal(SignalKind::user_defined1()), signal(SignalKind::user_defined2())) else {
+        return;
+    };
+    loop {
+        let raise = tokio::select! {
+            _ = up.recv() => true,
+            _ = down.recv() => false,
+        };
+        let index = LEVELS.iter().position(|l| *l == handle.level).unwrap_or(2);
+        let next = if raise {
+            LEVELS.get(index + 1)
+        } else {
+            index.checked_sub(1).and_then(|i| LEVELS.get(i))
+        };
+        let message = match next {
+            Some(next) => {
+                handle.level = *next;
+                let _ = handle
+                    .reload
+                    .reload(tracing_subscriber::EnvFilter::new(next.tracing_filter()));
+                format!("Successfully setting log level to {}", next.as_str())
+            }
+            None if raise => format!(
+                "Attempt to increase log level failed, will remain at {} level, error: log level can not be set higher than Debug",
+                handle.level.as_str()
+            ),
+            None => format!(
+                "Attempt to decrease log level failed, will remain at {} level, error: log level can not be set lower than Panic",
+                handle.level.as_str()
+            ),
+        };
+        // stdout may be closed (a test harness reads only the first line): never panic on it.
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "{message}").and_then(|()| stdout.flush());
+    }
 }
 
 /// Go logs start-up failures as one `fatal` JSON line and exits 1.

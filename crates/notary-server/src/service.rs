@@ -40,8 +40,10 @@ pub fn system_clock() -> Clock {
 pub struct ServedFile {
     /// The exact stored bytes.
     pub data: Bytes,
-    /// When it was stored (the `Last-Modified` header).
+    /// When it was stored.
     pub modified: OffsetDateTime,
+    /// `modified` as an HTTP date, made once per cached file rather than per request.
+    pub last_modified: http::HeaderValue,
 }
 
 /// The server's operations, generic over its store and signing service.
@@ -102,6 +104,9 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
         {
             return Ok(served(file));
         }
+        if gun.parse::<Gun>().is_err() {
+            return Err(ApiError::MetadataNotFound);
+        }
         let file = self.store.by_checksum(gun, role, &hex).await?;
         file.as_ref().map(served).ok_or(ApiError::MetadataNotFound)
     }
@@ -116,6 +121,9 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
             && file.version == version
         {
             return Ok(served(file));
+        }
+        if gun.parse::<Gun>().is_err() {
+            return Err(ApiError::MetadataNotFound);
         }
         let file = self.store.by_version(gun, role, version).await?;
         file.as_ref().map(served).ok_or(ApiError::MetadataNotFound)
@@ -263,6 +271,10 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
     async fn state(&self, gun: &str) -> Result<Arc<GunState>, ApiError> {
         if let Some(state) = self.cached(gun) {
             return Ok(state);
+        }
+        // Names no upload could have created are simply not found (no database query).
+        if gun.parse::<Gun>().is_err() {
+            return Err(ApiError::MetadataNotFound);
         }
         let _write = self.lock(gun).await;
         if let Some(state) = self.cached(gun) {
@@ -494,9 +506,11 @@ fn overlay(mut current: CurrentFiles, files: Vec<NewFile>, now: OffsetDateTime) 
 }
 
 fn served(file: &StoredFile) -> ServedFile {
+    let date = crate::http::http_date(file.created_at);
     ServedFile {
         data: Bytes::from_owner(ArcBytes(file.data.clone())),
         modified: file.created_at,
+        last_modified: http::HeaderValue::from_str(&date).unwrap_or_else(|_| http::HeaderValue::from_static("")),
     }
 }
 

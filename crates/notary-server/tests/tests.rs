@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod api;
+mod behaviour;
 #[cfg(feature = "interop")]
 mod interop;
 mod support;

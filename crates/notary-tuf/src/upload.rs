@@ -115,19 +115,15 @@ pub fn validate_update(
     let mut snapshot_part = None;
     let mut targets_parts = Vec::new();
     for (role, raw) in uploads {
-        let malformed = |source| UploadError::Malformed {
-            role: role.as_str().to_owned(),
-            source,
-        };
-        match role {
-            RoleName::Root => root_part = Some(Signed::<Root>::parse(raw).map_err(malformed)?),
-            RoleName::Snapshot => snapshot_part = Some(Signed::<Snapshot>::parse(raw).map_err(malformed)?),
-            RoleName::Timestamp => {
-                Signed::<Timestamp>::parse(raw).map_err(malformed)?;
-            }
+        let refused = |source| refused_part(&role, &raw, source);
+        match &role {
+            RoleName::Root => root_part = Some(Signed::<Root>::parse(raw.clone()).map_err(refused)?),
+            RoleName::Snapshot => snapshot_part = Some(Signed::<Snapshot>::parse(raw.clone()).map_err(refused)?),
+            // §2.6: the server always makes the timestamp; an uploaded one is not even read.
+            RoleName::Timestamp => {}
             RoleName::Targets | RoleName::Delegation(_) => {
-                let signed = Signed::<Targets>::parse(raw).map_err(malformed)?;
-                targets_parts.push((role, signed));
+                let signed = Signed::<Targets>::parse(raw.clone()).map_err(refused)?;
+                targets_parts.push((role.clone(), signed));
             }
         }
     }
@@ -214,6 +210,38 @@ pub fn validate_update(
         loaded_targets,
         snapshot_uploaded,
     })
+}
+
+/// The error for a part that is not metadata of its role's shape. Go checks signatures before
+/// structure, so an envelope without signatures fails as `tuf: data has no signatures`, and a
+/// signed one of the wrong shape as `<role> type metadata invalid`, both of the role's kind; bytes
+/// that are not a JSON envelope at all stay [`UploadError::Malformed`].
+fn refused_part(role: &RoleName, raw: &[u8], source: ParseError) -> UploadError {
+    let Ok(serde_json::Value::Object(envelope)) = serde_json::from_slice::<serde_json::Value>(raw) else {
+        return UploadError::Malformed {
+            role: role.as_str().to_owned(),
+            source,
+        };
+    };
+    let signed = envelope
+        .get("signatures")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|sigs| !sigs.is_empty());
+    let message = if signed {
+        let kind = if role.is_targets_kind() {
+            "targets"
+        } else {
+            role.as_str()
+        };
+        format!("{kind} type metadata invalid: {source}")
+    } else {
+        "tuf: data has no signatures".to_owned()
+    };
+    match role {
+        RoleName::Root => UploadError::BadRoot(message),
+        RoleName::Snapshot => UploadError::BadSnapshot(message),
+        _ => UploadError::BadTargets(message),
+    }
 }
 
 /// The next server-made snapshot (§3.1): the previous one's entries kept, `root` and every loaded

@@ -509,22 +509,55 @@ fn snapshot_naming_targets_the_server_does_not_have_is_refused() {
 // Parts and error kinds
 
 #[test]
-fn malformed_part_is_refused_as_malformed() {
+fn parts_of_the_wrong_shape_fail_as_their_role_kind() {
     let repo = Repo::new(GUN);
     let root = repo.root_file();
-    for (role, raw) in [
-        ("targets", &b"not json"[..]),
-        ("targets", br#"{"signed":{"_type":"Targets"},"signatures":[]}"#),
-        ("timestamp", b"{"),
-        ("snapshot", br#"{"signatures":[]}"#),
+    let no_signatures = |e: UploadError| e.to_string() == "tuf: data has no signatures";
+    // Not JSON at all (the server refuses these earlier, as MALFORMED_JSON).
+    let err = validate(&repo, &Store::new(), &[("root", &root), ("targets", b"not json")]).unwrap_err();
+    assert!(
+        matches!(err, UploadError::Malformed { ref role, .. } if role == "targets"),
+        "{err:?}"
+    );
+    assert_eq!(err.go_name(), None);
+    // Go checks signatures first (server-api.md §11 item 89).
+    for (role, raw, kind) in [
+        ("targets", &br#"{}"#[..], "ErrBadTargets"),
+        (
+            "targets",
+            br#"{"signed":{"_type":"Targets"},"signatures":[]}"#,
+            "ErrBadTargets",
+        ),
+        ("targets/releases", br#"{"signed":null}"#, "ErrBadTargets"),
+        ("snapshot", br#"{"signatures":[]}"#, "ErrBadSnapshot"),
+        ("root", br#"{"signatures":null}"#, "ErrBadRoot"),
     ] {
         let err = validate(&repo, &Store::new(), &[("root", &root), (role, raw)]).unwrap_err();
-        assert!(
-            matches!(err, UploadError::Malformed { role: ref r, .. } if r == role),
-            "{role}: {err:?}"
-        );
-        assert_eq!(err.go_name(), None);
+        assert_eq!(err.go_name(), Some(kind), "{role}: {err:?}");
+        assert!(no_signatures(err.clone()), "{role}: {err}");
     }
+    // Signed but of the wrong shape.
+    let err = validate(
+        &repo,
+        &Store::new(),
+        &[
+            ("root", &root),
+            (
+                "targets",
+                br#"{"signed":{"targets":7},"signatures":[{"keyid":"a","method":"ecdsa","sig":"AA=="}]}"#,
+            ),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(err.go_name(), Some("ErrBadTargets"));
+    assert!(err.to_string().starts_with("targets type metadata invalid: "), "{err}");
+    // An uploaded timestamp is not read at all.
+    validate(
+        &repo,
+        &Store::new(),
+        &[("root", &root), ("targets", &repo.targets_file()), ("timestamp", b"{")],
+    )
+    .unwrap();
 }
 
 #[test]

@@ -197,8 +197,7 @@ where
     let Some(path) = route::decode_path(req.uri().path()) else {
         return error_response(&ApiError::RouteNotFound);
     };
-    let cleaned = route::clean_path(&path);
-    if cleaned != path {
+    if let Some(cleaned) = route::clean_path(&path) {
         let mut location = route::encode_path(&cleaned);
         if let Some(query) = req.uri().query() {
             location.push('?');
@@ -210,6 +209,7 @@ where
         }
         return response;
     }
+    let path = path.into_owned();
     let route = route::route(&method, &path);
     let operation = operation(&route);
     let request_bytes = req
@@ -279,11 +279,11 @@ where
             Ok(response)
         }
         Route::Current { gun, role } => {
-            let file = service.current(checked_gun(&gun)?, &role).await?;
+            let file = service.current(&gun, &role).await?;
             Ok(metadata(file, &app.current_cache_control, app.options.current_max_age))
         }
         Route::ByChecksum { gun, role, checksum } => {
-            let file = service.by_checksum(checked_gun(&gun)?, &role, &checksum).await?;
+            let file = service.by_checksum(&gun, &role, &checksum).await?;
             Ok(metadata(
                 file,
                 &app.consistent_cache_control,
@@ -292,7 +292,7 @@ where
         }
         Route::ByVersion { gun, role, version } => {
             let version = version.ok_or(ApiError::MetadataNotFound)?;
-            let file = service.by_version(checked_gun(&gun)?, &role, version).await?;
+            let file = service.by_version(&gun, &role, version).await?;
             Ok(metadata(
                 file,
                 &app.consistent_cache_control,
@@ -499,9 +499,7 @@ fn metadata(file: ServedFile, cache_control: &HeaderValue, max_age: u32) -> Resp
     if max_age == 0 {
         headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
     }
-    if let Ok(value) = HeaderValue::from_str(&http_date(file.modified)) {
-        headers.insert(LAST_MODIFIED, value);
-    }
+    headers.insert(LAST_MODIFIED, file.last_modified);
     response
 }
 

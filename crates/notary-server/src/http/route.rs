@@ -221,10 +221,17 @@ fn is_checksum(s: &str) -> bool {
     matches!(s.len(), 64 | 96 | 128) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Go's `path.Clean`, keeping a trailing slash (gorilla/mux's `cleanPath`).
-pub fn clean_path(path: &str) -> String {
-    if path.is_empty() {
-        return "/".into();
+/// Go's `path.Clean`, keeping a trailing slash (gorilla/mux's `cleanPath`); `None` when the path is
+/// already clean (the common case, checked without allocating).
+pub fn clean_path(path: &str) -> Option<String> {
+    let dirty = !path.starts_with('/')
+        || path.contains("//")
+        || path.contains("/./")
+        || path.contains("/../")
+        || path.ends_with("/.")
+        || path.ends_with("/..");
+    if !dirty {
+        return None;
     }
     let mut out: Vec<&str> = Vec::new();
     for segment in path.split('/') {
@@ -244,15 +251,16 @@ pub fn clean_path(path: &str) -> String {
     if cleaned.is_empty() || path.ends_with('/') {
         cleaned.push('/');
     }
-    cleaned
+    (cleaned != path).then_some(cleaned)
 }
 
-/// Percent-decodes a request path; `None` when the result is not UTF-8.
-pub fn decode_path(raw: &str) -> Option<String> {
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
+/// Percent-decodes a request path (borrowing when there is nothing to decode); `None` when the
+/// result is not UTF-8.
+pub fn decode_path(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !raw.contains('%') {
+        return Some(std::borrow::Cow::Borrowed(raw));
+    }
+    percent_encoding::percent_decode_str(raw).decode_utf8().ok()
 }
 
 /// Percent-encodes a decoded path for a `Location` header.
@@ -381,13 +389,16 @@ mod tests {
 
     #[test]
     fn cleaning() {
+        let clean = |p: &str| clean_path(p).unwrap_or_else(|| p.to_owned());
         assert_eq!(
-            clean_path("/v2/example.com//coll/_trust/tuf/root.json"),
+            clean("/v2/example.com//coll/_trust/tuf/root.json"),
             "/v2/example.com/coll/_trust/tuf/root.json"
         );
-        assert_eq!(clean_path("/v2/a/../b/./c/"), "/v2/b/c/");
-        assert_eq!(clean_path("/../.."), "/");
-        assert_eq!(clean_path("/v2/"), "/v2/");
+        assert_eq!(clean("/v2/a/../b/./c/"), "/v2/b/c/");
+        assert_eq!(clean("/../.."), "/");
+        assert_eq!(clean("/v2/a/."), "/v2/a");
+        assert_eq!(clean_path("/v2/"), None);
+        assert_eq!(clean_path("/v2/a.json"), None);
         assert_eq!(
             decode_path("/v2/example.com%2Fcoll/x").as_deref(),
             Some("/v2/example.com/coll/x")

@@ -96,9 +96,7 @@ impl TestServer {
 
     /// The server's public key for `gun`/`role` (`GET {role}.key`).
     pub fn server_key(&self, gun: &str, role: &str) -> PublicKey {
-        let response = self.get(&format!("/v2/{gun}/_trust/tuf/{role}.key"));
-        assert_eq!(response.status, 200, "{}", response.text());
-        serde_json::from_slice(&response.body).unwrap()
+        server_key_at(&self.addr, gun, role)
     }
 }
 
@@ -137,11 +135,16 @@ impl ServerRepo {
     /// Root and targets (version 1) for `gun`, listing the server's timestamp key (and snapshot key
     /// when `snapshot` is `Server`). Nothing is uploaded yet.
     pub fn new(server: &TestServer, gun: &str, snapshot: SnapshotKey) -> ServerRepo {
+        ServerRepo::new_at(&server.addr, gun, snapshot)
+    }
+
+    /// As [`ServerRepo::new`], for a server at `addr` (`host:port`), e.g. a server process.
+    pub fn new_at(addr: &str, gun: &str, snapshot: SnapshotKey) -> ServerRepo {
         let root_key = TestKey::root(gun);
         let targets_key = TestKey::ecdsa();
-        let timestamp = server.server_key(gun, "timestamp");
+        let timestamp = server_key_at(addr, gun, "timestamp");
         let (snapshot_key, snapshot_public) = match snapshot {
-            SnapshotKey::Server => (None, server.server_key(gun, "snapshot")),
+            SnapshotKey::Server => (None, server_key_at(addr, gun, "snapshot")),
             SnapshotKey::Client => {
                 let key = TestKey::ecdsa();
                 let public = key.public.clone();
@@ -187,7 +190,12 @@ impl ServerRepo {
 
     /// Makes and publishes version 1 (root + targets, + snapshot when client-held); asserts 200.
     pub fn init(server: &TestServer, gun: &str, snapshot: SnapshotKey) -> ServerRepo {
-        let repo = ServerRepo::new(server, gun, snapshot);
+        ServerRepo::init_at(&server.addr, gun, snapshot)
+    }
+
+    /// As [`ServerRepo::init`], for a server at `addr` (`host:port`), e.g. a server process.
+    pub fn init_at(addr: &str, gun: &str, snapshot: SnapshotKey) -> ServerRepo {
+        let repo = ServerRepo::new_at(addr, gun, snapshot);
         let root = repo.root_file();
         let targets = repo.targets_file();
         let mut parts: Vec<(&str, Vec<u8>)> = vec![("root", root.clone()), ("targets", targets.clone())];
@@ -198,7 +206,7 @@ impl ServerRepo {
             ));
         }
         let parts: Vec<(&str, &[u8])> = parts.iter().map(|(n, d)| (*n, d.as_slice())).collect();
-        let response = server.upload(gun, &parts);
+        let response = http::upload(addr, gun, &parts);
         assert_eq!(response.status, 200, "init of {gun}: {}", response.text());
         repo
     }
@@ -235,6 +243,13 @@ impl ServerRepo {
         self.targets.version += 1;
         self.targets_file()
     }
+}
+
+/// The public key of the server at `addr` for `gun`/`role` (`GET {role}.key`); asserts 200.
+pub fn server_key_at(addr: &str, gun: &str, role: &str) -> PublicKey {
+    let response = http::get(addr, &format!("/v2/{gun}/_trust/tuf/{role}.key"));
+    assert_eq!(response.status, 200, "{}", response.text());
+    serde_json::from_slice(&response.body).unwrap()
 }
 
 /// Hex SHA-256 of `data`.
