@@ -30,6 +30,12 @@ pub enum StartError {
     /// A remote notary-signer is configured; not implemented yet.
     #[error("trust_service type \"remote\" is not supported by this notary-server yet (use \"local\")")]
     UnsupportedTrustService,
+    /// Token auth is configured but not implemented yet: starting without it would leave the
+    /// server open, so it does not start.
+    #[error(
+        "auth type \"token\" is not supported by this notary-server yet; refusing to start without the configured authentication"
+    )]
+    UnsupportedAuth,
     /// The database could not be opened.
     #[error("cannot open the database: {0}")]
     Store(#[from] notary_storage::StoreError),
@@ -61,6 +67,9 @@ pub struct Server {
 impl Server {
     /// Opens storage and signing and binds `listen` (default: the config's `http_addr`).
     pub async fn bind(config: &ServerConfig, listen: Option<&str>, clock: Clock) -> Result<Server, StartError> {
+        if config.auth.is_some() {
+            return Err(StartError::UnsupportedAuth);
+        }
         let (store, sealer) = match &config.storage {
             StorageConfig::Memory => {
                 let mut secret = [0u8; 32];
