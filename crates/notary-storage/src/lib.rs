@@ -169,9 +169,16 @@ pub struct SealedKey {
     pub sealed_private: Vec<u8>,
     /// Names the secret the key is sealed under, so keys can be re-sealed under a new one.
     pub passphrase_alias: String,
+    /// How `sealed_private` is protected (the `keywrap_alg` column): `PBES2-HS256+A128KW` for a
+    /// Go-compatible JWE (notary-signer), [`LOCAL_SEAL_FORMAT`] for the server's local sealing.
+    pub keywrap_alg: String,
     /// Set once the key signed something; unused keys are handed out again by `create_key`.
     pub used: bool,
 }
+
+/// `keywrap_alg` of keys sealed by notary-server's local signing service (its own AES-256-GCM
+/// format, not a JWE).
+pub const LOCAL_SEAL_FORMAT: &str = "notary-rs-seal-v1";
 
 /// Storage of a signing service's sealed keys.
 pub trait KeyStore: Send + Sync + 'static {
@@ -191,4 +198,8 @@ pub trait KeyStore: Send + Sync + 'static {
 
     /// Records that the key signed something.
     fn mark_used(&self, key_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Soft-deletes the key (Go's `deleted_at`): invisible to every other call afterwards. An
+    /// unknown key ID is not an error.
+    fn delete_key(&self, key_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -264,8 +264,8 @@ impl MetadataStore for SqliteStore {
 }
 
 impl KeyStore for SqliteStore {
-    /// Writes a `private_keys` row with `encryption_alg` = [`ENCRYPTION_ALG`] and `keywrap_alg` =
-    /// [`KEYWRAP_ALG`] (the sealing is opaque here); `last_used` is set to now when `key.used`.
+    /// Writes a `private_keys` row with `encryption_alg` = [`ENCRYPTION_ALG`] and the key's
+    /// `keywrap_alg` (the sealing is opaque here); `last_used` is set to now when `key.used`.
     /// A key ID that is already stored (even soft-deleted) fails with [`StoreError::Backend`].
     async fn put_key(&self, key: &SealedKey) -> Result<(), StoreError> {
         let now = format_time(OffsetDateTime::now_utc());
@@ -277,7 +277,7 @@ impl KeyStore for SqliteStore {
         .bind(&now)
         .bind(&key.key_id)
         .bind(ENCRYPTION_ALG)
-        .bind(KEYWRAP_ALG)
+        .bind(&key.keywrap_alg)
         .bind(&key.algorithm)
         .bind(&key.passphrase_alias)
         .bind(&key.gun)
@@ -298,7 +298,7 @@ impl KeyStore for SqliteStore {
 
     async fn key(&self, key_id: &str) -> Result<Option<SealedKey>, StoreError> {
         let row: Option<KeyRow> = sqlx::query_as(
-            "SELECT key_id, gun, role, algorithm, public, private, passphrase_alias, last_used IS NOT NULL \
+            "SELECT key_id, gun, role, algorithm, public, private, passphrase_alias, last_used IS NOT NULL, keywrap_alg \
              FROM private_keys WHERE key_id = ?1 AND deleted_at IS NULL",
         )
         .bind(key_id)
@@ -311,7 +311,7 @@ impl KeyStore for SqliteStore {
     /// The oldest (first stored) matching key that is not soft-deleted and has `last_used` NULL.
     async fn unused_key(&self, gun: &str, role: &str, algorithm: &str) -> Result<Option<SealedKey>, StoreError> {
         let row: Option<KeyRow> = sqlx::query_as(
-            "SELECT key_id, gun, role, algorithm, public, private, passphrase_alias, last_used IS NOT NULL \
+            "SELECT key_id, gun, role, algorithm, public, private, passphrase_alias, last_used IS NOT NULL, keywrap_alg \
              FROM private_keys \
              WHERE gun = ?1 AND role = ?2 AND algorithm = ?3 AND last_used IS NULL AND deleted_at IS NULL \
              ORDER BY id ASC LIMIT 1",
@@ -323,6 +323,18 @@ impl KeyStore for SqliteStore {
         .await
         .map_err(backend("cannot read an unused key"))?;
         Ok(row.map(sealed_key))
+    }
+
+    /// Sets `deleted_at` (and `updated_at`) to now; the row stays, as in Go (signer.md §4.3).
+    async fn delete_key(&self, key_id: &str) -> Result<(), StoreError> {
+        let now = format_time(OffsetDateTime::now_utc());
+        sqlx::query("UPDATE private_keys SET deleted_at = ?1, updated_at = ?1 WHERE key_id = ?2 AND deleted_at IS NULL")
+            .bind(&now)
+            .bind(key_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend("cannot delete a key"))?;
+        Ok(())
     }
 
     /// Sets `last_used` (and `updated_at`) to now; an unknown key ID changes nothing.
@@ -345,7 +357,7 @@ type FileRow = (String, i64, Vec<u8>, String, String);
 type ChangeRow = (i64, String, String, i64, Option<String>, String);
 
 /// `private_keys` columns: key_id, gun, role, algorithm, public, private, passphrase_alias, used.
-type KeyRow = (String, String, String, String, Vec<u8>, Vec<u8>, String, bool);
+type KeyRow = (String, String, String, String, Vec<u8>, Vec<u8>, String, bool, String);
 
 /// Applies every migration not yet recorded in `schema_migrations`, each in its own transaction.
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
@@ -440,8 +452,11 @@ fn change((id, created_at, gun, version, sha256, category): ChangeRow) -> Result
     })
 }
 
-fn sealed_key((key_id, gun, role, algorithm, public, sealed_private, passphrase_alias, used): KeyRow) -> SealedKey {
+fn sealed_key(
+    (key_id, gun, role, algorithm, public, sealed_private, passphrase_alias, used, keywrap_alg): KeyRow,
+) -> SealedKey {
     SealedKey {
+        keywrap_alg,
         key_id,
         gun,
         role,
@@ -519,10 +534,6 @@ const LATEST_MIGRATION: i64 = 2;
 
 /// Go's value of `private_keys.encryption_alg` (signer.md §6.2), written for every key.
 pub const ENCRYPTION_ALG: &str = "A256GCM";
-
-/// The value of `private_keys.keywrap_alg` written for every key: empty, because [`SealedKey`]
-/// carries no key-wrapping algorithm (Go writes `PBES2-HS256+A128KW`, signer.md §6.2).
-pub const KEYWRAP_ALG: &str = "";
 
 const TIMESTAMP_ROLE: &str = "timestamp";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -518,6 +518,7 @@ async fn changefeed_paging(store: &SqliteStore) {
 
 fn sealed_key(key_id: &str, role: &str, algorithm: &str) -> SealedKey {
     SealedKey {
+        keywrap_alg: "PBES2-HS256+A128KW".into(),
         key_id: key_id.to_owned(),
         gun: GUN.to_owned(),
         role: role.to_owned(),
@@ -575,6 +576,13 @@ async fn keys(store: &SqliteStore) {
     store.put_key(&used).await.unwrap();
     assert_eq!(store.key("dddd").await.unwrap(), Some(used));
     assert_eq!(store.unused_key(GUN, "snapshot", "ecdsa").await.unwrap(), None);
+
+    // Soft delete: gone for every call, also as a pending key; unknown IDs are fine.
+    store.put_key(&sealed_key("eeee", "snapshot", "ecdsa")).await.unwrap();
+    store.delete_key("eeee").await.unwrap();
+    assert_eq!(store.key("eeee").await.unwrap(), None);
+    assert_eq!(store.unused_key(GUN, "snapshot", "ecdsa").await.unwrap(), None);
+    store.delete_key("unknown").await.unwrap();
 }
 
 async fn concurrent_updates_one_wins(store: &SqliteStore) {

@@ -118,6 +118,7 @@ impl<K: KeyStore> LocalTrust<K> {
             .map_err(|e| sealing(&key_id, e))?;
         self.store
             .put_key(&SealedKey {
+                keywrap_alg: notary_storage::LOCAL_SEAL_FORMAT.into(),
                 key_id: key_id.to_string(),
                 gun: gun.to_owned(),
                 role: role.to_owned(),
@@ -284,6 +285,11 @@ mod tests {
                 .filter(|(_, k)| !k.used && k.gun == gun && k.role == role && k.algorithm == algorithm)
                 .min_by_key(|(order, _)| *order)
                 .map(|(_, k)| k.clone()))
+        }
+
+        async fn delete_key(&self, key_id: &str) -> Result<(), StoreError> {
+            self.rows.lock().unwrap().remove(key_id);
+            Ok(())
         }
 
         async fn mark_used(&self, key_id: &str) -> Result<(), StoreError> {
