@@ -328,12 +328,14 @@ impl KeyStore for SqliteStore {
     /// Sets `deleted_at` (and `updated_at`) to now; the row stays, as in Go (signer.md §4.3).
     async fn delete_key(&self, key_id: &str) -> Result<(), StoreError> {
         let now = format_time(OffsetDateTime::now_utc());
-        sqlx::query("UPDATE private_keys SET deleted_at = ?1, updated_at = ?1 WHERE key_id = ?2 AND deleted_at IS NULL")
-            .bind(&now)
-            .bind(key_id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend("cannot delete a key"))?;
+        sqlx::query(
+            "UPDATE private_keys SET deleted_at = ?1, updated_at = ?1 WHERE key_id = ?2 AND deleted_at IS NULL",
+        )
+        .bind(&now)
+        .bind(key_id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend("cannot delete a key"))?;
         Ok(())
     }
 
