@@ -202,4 +202,15 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Soft-deletes the key (Go's `deleted_at`): invisible to every other call afterwards. An
     /// unknown key ID is not an error.
     fn delete_key(&self, key_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every key that is not deleted, oldest first (for re-sealing under a new secret).
+    fn all_keys(&self) -> impl Future<Output = Result<Vec<SealedKey>, StoreError>> + Send;
+
+    /// Replaces a key's sealed private part and the alias it is sealed under.
+    fn reseal_key(
+        &self,
+        key_id: &str,
+        sealed_private: &[u8],
+        passphrase_alias: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

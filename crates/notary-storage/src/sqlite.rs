@@ -339,6 +339,33 @@ impl KeyStore for SqliteStore {
         Ok(())
     }
 
+    async fn all_keys(&self) -> Result<Vec<SealedKey>, StoreError> {
+        let rows: Vec<KeyRow> = sqlx::query_as(
+            "SELECT key_id, gun, role, algorithm, public, private, passphrase_alias, last_used IS NOT NULL, keywrap_alg \
+             FROM private_keys WHERE deleted_at IS NULL ORDER BY id ASC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend("cannot read keys"))?;
+        Ok(rows.into_iter().map(sealed_key).collect())
+    }
+
+    async fn reseal_key(&self, key_id: &str, sealed_private: &[u8], passphrase_alias: &str) -> Result<(), StoreError> {
+        let now = format_time(OffsetDateTime::now_utc());
+        sqlx::query(
+            "UPDATE private_keys SET private = ?1, passphrase_alias = ?2, updated_at = ?3 \
+             WHERE key_id = ?4 AND deleted_at IS NULL",
+        )
+        .bind(sealed_private)
+        .bind(passphrase_alias)
+        .bind(&now)
+        .bind(key_id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend("cannot re-seal a key"))?;
+        Ok(())
+    }
+
     /// Sets `last_used` (and `updated_at`) to now; an unknown key ID changes nothing.
     async fn mark_used(&self, key_id: &str) -> Result<(), StoreError> {
         let now = format_time(OffsetDateTime::now_utc());

@@ -583,6 +583,19 @@ async fn keys(store: &SqliteStore) {
     assert_eq!(store.key("eeee").await.unwrap(), None);
     assert_eq!(store.unused_key(GUN, "snapshot", "ecdsa").await.unwrap(), None);
     store.delete_key("unknown").await.unwrap();
+
+    // Listing and re-sealing (deleted keys are not listed).
+    let ids: Vec<String> = store.all_keys().await.unwrap().into_iter().map(|k| k.key_id).collect();
+    assert!(
+        !ids.contains(&"eeee".to_owned()) && ids.contains(&"dddd".to_owned()),
+        "{ids:?}"
+    );
+    store.reseal_key("dddd", b"resealed", "new-alias").await.unwrap();
+    let dddd = store.key("dddd").await.unwrap().unwrap();
+    assert_eq!(
+        (dddd.sealed_private.as_slice(), dddd.passphrase_alias.as_str()),
+        (&b"resealed"[..], "new-alias")
+    );
 }
 
 async fn concurrent_updates_one_wins(store: &SqliteStore) {
