@@ -13,7 +13,9 @@ use crate::config::{ServerConfig, StorageConfig, TrustServiceConfig};
 use crate::http::{self, App, HttpOptions};
 use crate::metrics::Metrics;
 use crate::service::{Clock, Service};
+use crate::trust::ConfiguredTrust;
 use crate::trust::local::LocalTrust;
+use crate::trust::remote::{RemoteOptions, RemoteTrust};
 use crate::trust::sealing::Sealer;
 
 /// Environment variable holding a passphrase for the local signing service's keys; when unset,
@@ -27,9 +29,9 @@ pub enum StartError {
     /// The storage backend is valid Go configuration that this server does not implement yet.
     #[error("storage backend {0} is not supported by this notary-server yet (use sqlite or memory)")]
     UnsupportedBackend(&'static str),
-    /// A remote notary-signer is configured; not implemented yet.
-    #[error("trust_service type \"remote\" is not supported by this notary-server yet (use \"local\")")]
-    UnsupportedTrustService,
+    /// The remote trust service's settings are unusable.
+    #[error("{0}")]
+    Remote(#[from] crate::trust::remote::RemoteSetupError),
     /// Token auth is configured but not implemented yet: starting without it would leave the
     /// server open, so it does not start.
     #[error(
@@ -58,7 +60,7 @@ pub enum StartError {
 /// A bound, ready server.
 pub struct Server {
     listener: TcpListener,
-    app: Arc<App<SqliteStore, LocalTrust<SqliteStore>>>,
+    app: Arc<App<SqliteStore, ConfiguredTrust<SqliteStore>>>,
     tls: Option<Arc<rustls::ServerConfig>>,
     addr: SocketAddr,
     store: Arc<SqliteStore>,
@@ -95,9 +97,6 @@ impl Server {
             StorageConfig::Postgres { .. } => return Err(StartError::UnsupportedBackend("postgres")),
             StorageConfig::Mysql { .. } => return Err(StartError::UnsupportedBackend("mysql")),
         };
-        if !matches!(config.trust_service, TrustServiceConfig::Local) {
-            return Err(StartError::UnsupportedTrustService);
-        }
         let tls = match &config.tls {
             Some(files) => Some(crate::tls::server_config(
                 &files.cert,
@@ -107,7 +106,22 @@ impl Server {
             None => None,
         };
         let store = Arc::new(store);
-        let trust = Arc::new(LocalTrust::new(store.clone(), sealer));
+        let trust = Arc::new(match &config.trust_service {
+            TrustServiceConfig::Local => ConfiguredTrust::Local(LocalTrust::new(store.clone(), sealer)),
+            TrustServiceConfig::Remote {
+                hostname,
+                port,
+                key_algorithm,
+                tls_ca_file,
+                tls_client,
+            } => ConfiguredTrust::Remote(RemoteTrust::connect_lazy(&RemoteOptions {
+                hostname,
+                port: *port,
+                key_algorithm: key_algorithm.as_str(),
+                ca_file: tls_ca_file.as_deref(),
+                client_identity: tls_client.as_ref().map(|c| (c.cert.as_path(), c.key.as_path())),
+            })?),
+        });
         let service = Service::new(store.clone(), trust, clock, Arc::new(Metrics::default()));
         let options = HttpOptions {
             current_max_age: config.caching.current_max_age,

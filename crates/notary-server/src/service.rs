@@ -82,6 +82,11 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
         &self.store
     }
 
+    /// The signing service.
+    pub fn trust(&self) -> &T {
+        &self.trust
+    }
+
     /// `GET {role}.json`: the current file, re-signing an expired or stale timestamp/snapshot first
     /// (server-behaviour.md §5).
     pub async fn current(&self, gun: &str, role: &str) -> Result<ServedFile, ApiError> {

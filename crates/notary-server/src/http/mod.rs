@@ -8,7 +8,6 @@ pub mod upload;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -67,7 +66,8 @@ pub struct App<S, T> {
     pub service: Service<S, T>,
     /// HTTP options.
     pub options: HttpOptions,
-    healthy_db: AtomicBool,
+    /// Failing health checks by name (`DB operational`, `Trust operational`) → reason.
+    unhealthy: std::sync::RwLock<std::collections::BTreeMap<&'static str, String>>,
     current_cache_control: HeaderValue,
     consistent_cache_control: HeaderValue,
 }
@@ -80,20 +80,32 @@ impl<S: MetadataStore, T: TrustService> App<S, T> {
             consistent_cache_control: cache_control(options.consistent_max_age, false),
             service,
             options,
-            healthy_db: AtomicBool::new(true),
+            unhealthy: Default::default(),
         }
     }
 
-    /// Runs the `DB operational` health check every 10 s (server-api.md §7.10) until the app is
-    /// dropped.
+    /// Runs the `DB operational` and `Trust operational` health checks every 10 s
+    /// (server-api.md §7.10) until the app is dropped.
     pub fn spawn_health_checks(self: &Arc<Self>) {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(10)).await;
                 let Some(app) = weak.upgrade() else { return };
-                let ok = app.service.store().check_health().await.is_ok();
-                app.healthy_db.store(ok, Ordering::Relaxed);
+                let db = app
+                    .service
+                    .store()
+                    .check_health()
+                    .await
+                    .map_err(|_| "Cannot access table: tuf_files".to_owned());
+                let trust = app.service.trust().check_health().await;
+                let mut unhealthy = app.unhealthy.write().unwrap_or_else(|p| p.into_inner());
+                for (name, result) in [("DB operational", db), ("Trust operational", trust)] {
+                    match result {
+                        Ok(()) => unhealthy.remove(name),
+                        Err(reason) => unhealthy.insert(name, reason),
+                    };
+                }
             }
         });
     }
@@ -445,13 +457,12 @@ fn go_quote(s: &str) -> String {
 }
 
 fn health<S: MetadataStore, T: TrustService>(app: &App<S, T>) -> Response<Full<Bytes>> {
-    let (status, body) = if app.healthy_db.load(Ordering::Relaxed) {
+    let unhealthy = app.unhealthy.read().unwrap_or_else(|p| p.into_inner());
+    let (status, body) = if unhealthy.is_empty() {
         (StatusCode::OK, Bytes::from_static(b"{}"))
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Bytes::from_static(b"{\"DB operational\":\"Cannot access table: tuf_files\"}"),
-        )
+        let body = serde_json::to_vec(&*unhealthy).unwrap_or_default();
+        (StatusCode::SERVICE_UNAVAILABLE, Bytes::from(body))
     };
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;

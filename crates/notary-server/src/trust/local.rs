@@ -292,6 +292,18 @@ mod tests {
             Ok(())
         }
 
+        async fn all_keys(&self) -> Result<Vec<SealedKey>, StoreError> {
+            Ok(self.rows.lock().unwrap().values().map(|(_, k)| k.clone()).collect())
+        }
+
+        async fn reseal_key(&self, key_id: &str, sealed: &[u8], alias: &str) -> Result<(), StoreError> {
+            if let Some((_, k)) = self.rows.lock().unwrap().get_mut(key_id) {
+                k.sealed_private = sealed.to_vec();
+                k.passphrase_alias = alias.to_owned();
+            }
+            Ok(())
+        }
+
         async fn mark_used(&self, key_id: &str) -> Result<(), StoreError> {
             *self.mark_calls.lock().unwrap() += 1;
             if let Some((_, k)) = self.rows.lock().unwrap().get_mut(key_id) {

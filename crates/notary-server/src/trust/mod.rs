@@ -6,10 +6,12 @@
 //! (gRPC) is a second implementation of [`TrustService`].
 
 pub mod local;
+pub mod remote;
 pub mod sealing;
 
 use std::future::Future;
 
+use notary_storage::KeyStore;
 use notary_tuf::metadata::Signature;
 use notary_tuf::{KeyId, PublicKey};
 
@@ -38,4 +40,47 @@ pub trait TrustService: Send + Sync + 'static {
 
     /// Signs `canonical` (the canonical JSON of a `signed` body) with `key_id`.
     fn sign(&self, key_id: &KeyId, canonical: &[u8]) -> impl Future<Output = Result<Signature, TrustError>> + Send;
+
+    /// The `Trust operational` health check: `Err` with the reason when the service is unusable.
+    fn check_health(&self) -> impl Future<Output = Result<(), String>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// The trust service a config selects: `local` or `remote`.
+pub enum ConfiguredTrust<K: KeyStore> {
+    /// Keys sealed in this server's database.
+    Local(local::LocalTrust<K>),
+    /// A notary-signer.
+    Remote(remote::RemoteTrust),
+}
+
+impl<K: KeyStore> TrustService for ConfiguredTrust<K> {
+    async fn key_info(&self, key_id: &KeyId) -> Result<Option<PublicKey>, TrustError> {
+        match self {
+            ConfiguredTrust::Local(t) => t.key_info(key_id).await,
+            ConfiguredTrust::Remote(t) => t.key_info(key_id).await,
+        }
+    }
+
+    async fn create_key(&self, gun: &str, role: &str) -> Result<PublicKey, TrustError> {
+        match self {
+            ConfiguredTrust::Local(t) => t.create_key(gun, role).await,
+            ConfiguredTrust::Remote(t) => t.create_key(gun, role).await,
+        }
+    }
+
+    async fn sign(&self, key_id: &KeyId, canonical: &[u8]) -> Result<Signature, TrustError> {
+        match self {
+            ConfiguredTrust::Local(t) => t.sign(key_id, canonical).await,
+            ConfiguredTrust::Remote(t) => t.sign(key_id, canonical).await,
+        }
+    }
+
+    async fn check_health(&self) -> Result<(), String> {
+        match self {
+            ConfiguredTrust::Local(_) => Ok(()),
+            ConfiguredTrust::Remote(t) => t.check_health().await,
+        }
+    }
 }
