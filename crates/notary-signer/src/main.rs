@@ -1,0 +1,134 @@
+//! `notary-signer`: drop-in for Go's. Flags as Go's (`-config FILE`, `-version`, `-logf`,
+//! `-debug`) plus `--listen ADDR` (e.g. `127.0.0.1:0` in tests; the first line on stdout is the
+//! bound address) and `-reseal-to ALIAS` (re-seal every stored key under that alias's passphrase
+//! `NOTARY_SIGNER_<ALIAS>`, then exit).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use notary_signer::config::SignerConfig;
+use notary_signer::server::SignerServerHandle;
+
+fn main() -> ExitCode {
+    let mut config_path: Option<PathBuf> = None;
+    let mut listen: Option<String> = None;
+    let mut reseal_to: Option<String> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
+            None => (arg.clone(), None),
+        };
+        let mut value = || inline.clone().or_else(|| args.next());
+        match flag.trim_start_matches('-') {
+            "config" => config_path = value().map(PathBuf::from),
+            "listen" => listen = value(),
+            "reseal-to" => reseal_to = value(),
+            "logf" => drop(value()),
+            "debug" => {}
+            "version" => {
+                println!(
+                    "notary-signer Version: {}, Git commit: , Rust",
+                    env!("CARGO_PKG_VERSION")
+                );
+                return ExitCode::SUCCESS;
+            }
+            _ => {
+                eprintln!(
+                    "notary-signer: unknown flag {arg}\nusage: notary-signer -config FILE [--listen HOST:PORT] [-reseal-to ALIAS]"
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(config_path) = config_path else {
+        return fatal("a configuration file is required: notary-signer -config FILE");
+    };
+    let config = match SignerConfig::load(&config_path) {
+        Ok(config) => config,
+        Err(e) => return fatal(&e.to_string()),
+    };
+    init_logging(config.logging_level.tracing_filter());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return fatal(&format!("cannot start the async runtime: {e}")),
+    };
+    if let Some(alias) = reseal_to {
+        return runtime.block_on(reseal(&config, &alias));
+    }
+    runtime.block_on(async {
+        let server = match SignerServerHandle::bind(&config, listen.as_deref()).await {
+            Ok(server) => server,
+            Err(e) => return fatal(&e.to_string()),
+        };
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "{}", server.local_addr()).and_then(|()| stdout.flush());
+        match server.run(shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fatal(&e.to_string()),
+        }
+    })
+}
+
+/// `-reseal-to ALIAS`: re-seal every stored key under ALIAS's passphrase, then exit.
+async fn reseal(config: &SignerConfig, alias: &str) -> ExitCode {
+    let notary_signer::config::SignerStorage::Sqlite { path } = &config.storage else {
+        return fatal("-reseal-to needs a persistent storage backend (sqlite)");
+    };
+    let store = match notary_storage::sqlite::SqliteStore::open(path).await {
+        Ok(store) => store,
+        Err(e) => return fatal(&e.to_string()),
+    };
+    let passphrases = notary_signer::keys::Passphrases::from_process_env();
+    let result = notary_signer::reseal::reseal_all(&store, &passphrases, alias).await;
+    store.close().await;
+    match result {
+        Ok(report) => {
+            println!(
+                "re-sealed {} keys under alias {alias} ({} already were); set storage.default_alias to {alias}",
+                report.resealed, report.unchanged
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fatal(&format!("re-seal stopped: {e}")),
+    }
+}
+
+fn init_logging(level: &str) {
+    tracing_subscriber::fmt()
+        .event_format(notary_server_log_format())
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Go-shaped JSON log lines (shared with notary-server).
+fn notary_server_log_format() -> notary_signer::logging::GoJson {
+    notary_signer::logging::GoJson
+}
+
+/// Go logs start-up failures as one `fatal` JSON line and exits 1.
+fn fatal(message: &str) -> ExitCode {
+    let line = serde_json::json!({
+        "level": "fatal",
+        "msg": message,
+        "time": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    });
+    eprintln!("{line}");
+    ExitCode::from(1)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+        let _ = ctrl_c.await;
+        return;
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
