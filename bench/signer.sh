@@ -19,8 +19,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 go_port=$(free_port)
 NOTARY_SIGNER_PORT=$go_port bash "$shared/interop/start-reference-server.sh" "$work/ref" "$(free_port)" >/dev/null
 tls=$work/ref/tls
-pids=()
-trap 'bash "$shared/interop/stop-reference-server.sh" "$work/ref" >/dev/null 2>&1; kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+# Our signers write their PIDs here (they are started from command substitutions, i.e. subshells).
+trap 'bash "$shared/interop/stop-reference-server.sh" "$work/ref" >/dev/null 2>&1; xargs -r kill <"$work/our-pids" 2>/dev/null; rm -rf "$work"' EXIT
+: >"$work/our-pids"
 
 start_ours() { # name backend-json -> prints the address
   local cfg=$work/$1.json
@@ -29,7 +30,7 @@ start_ours() { # name backend-json -> prints the address
  "logging":{"level":"error"},"storage":$2}
 JSON
   NOTARY_SIGNER_BENCH=benchpassphrase target/release/notary-signer -config "$cfg" >"$work/$1.out" 2>"$work/$1.err" &
-  pids+=($!)
+  echo $! >>"$work/our-pids"
   for _ in $(seq 100); do [[ -s $work/$1.out ]] && break; sleep 0.1; done
   head -1 "$work/$1.out"
 }
