@@ -46,6 +46,16 @@ fn main() -> ExitCode {
         Err(e) => return fatal(&format!("cannot start the async runtime: {e}")),
     };
     runtime.block_on(async {
+        // Handlers first: SIGUSR1's default action would end the process.
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            if let (Ok(up), Ok(down)) = (signal(SignalKind::user_defined1()), signal(SignalKind::user_defined2())) {
+                tokio::spawn(log_level_signals(log_level, up, down));
+            }
+        }
+        #[cfg(not(unix))]
+        drop(log_level);
         let server = match Server::bind(&config, args.listen.as_deref(), system_clock()).await {
             Ok(server) => server,
             Err(e) => return fatal(&e.to_string()),
@@ -59,10 +69,6 @@ fn main() -> ExitCode {
                 default_data_dir().display()
             );
         }
-        #[cfg(unix)]
-        tokio::spawn(log_level_signals(log_level));
-        #[cfg(not(unix))]
-        drop(log_level);
         server.run(shutdown_signal()).await;
         ExitCode::SUCCESS
     })
@@ -124,8 +130,11 @@ struct LogLevelHandle {
 /// Go's hot log level (server-behaviour.md §12): SIGUSR1 raises verbosity one step up to debug,
 /// SIGUSR2 lowers it down to panic; each prints the outcome on stdout.
 #[cfg(unix)]
-async fn log_level_signals(mut handle: LogLevelHandle) {
-    use tokio::signal::unix::{SignalKind, signal};
+async fn log_level_signals(
+    mut handle: LogLevelHandle,
+    mut up: tokio::signal::unix::Signal,
+    mut down: tokio::signal::unix::Signal,
+) {
     const LEVELS: [LogLevel; 6] = [
         LogLevel::Panic,
         LogLevel::Fatal,
@@ -134,9 +143,6 @@ async fn log_level_signals(mut handle: LogLevelHandle) {
         LogLevel::Info,
         LogLevel::Debug,
     ];
-    let (Ok(mut up), Ok(mut down)) = (signal(SignalKind::user_defined1()), signal(SignalKind::user_defined2())) else {
-        return;
-    };
     loop {
         let raise = tokio::select! {
             _ = up.recv() => true,

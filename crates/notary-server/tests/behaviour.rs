@@ -6,7 +6,7 @@
 //! - 47–51: token authentication (issue 7); 51 is also a unit test in `src/config.rs`.
 //! - 52–61: configuration, covered by the unit tests `behaviour_52_…` … `behaviour_61_…` in
 //!   `src/config.rs`.
-//! - 62: `SIGUSR1`/`SIGUSR2` hot log levels are not implemented.
+//! - 62 is `behaviour_62_sigusr_log_levels` (the binary, its stdout read line by line).
 //! - 64: a database written by the Go server needs Go's SQL server, which is not available here.
 
 use std::collections::BTreeMap;
@@ -1340,4 +1340,47 @@ fn random_below(bound: u64) -> u64 {
     let mut bytes = [0u8; 8];
     aws_lc_rs::rand::fill(&mut bytes).unwrap();
     u64::from_le_bytes(bytes) % bound.max(1)
+}
+
+#[test]
+fn behaviour_62_sigusr_log_levels() {
+    use std::io::BufRead as _;
+    let work = notary_testkit::WorkDir::new("sigusr");
+    let config = work.write(
+        "server.json",
+        br#"{"server":{"http_addr":"127.0.0.1:0"},"trust_service":{"type":"local"},
+            "storage":{"backend":"memory"},"logging":{"level":"info"}}"#,
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_notary-server"))
+        .arg("-config")
+        .arg(&config)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.next().unwrap().unwrap().starts_with("http://"));
+    let signal = |name: &str| {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    signal("USR1");
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "Successfully setting log level to debug"
+    );
+    signal("USR1");
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "Attempt to increase log level failed, will remain at debug level, error: log level can not be set higher than Debug"
+    );
+    signal("USR2");
+    assert_eq!(lines.next().unwrap().unwrap(), "Successfully setting log level to info");
+    let _ = child.kill();
+    let _ = child.wait();
+    work.done();
 }
