@@ -11,7 +11,9 @@
 //! - content encryption: AES-256-GCM, 12-byte IV, 16-byte tag, additional authenticated data = the
 //!   ASCII of the header segment;
 //! - plaintext: `ecdsa` — the SEC 1 `ECPrivateKey` DER of the P-256 key with its named curve and
-//!   public key (121 bytes); `ed25519` — 96 bytes, public key ‖ seed ‖ public key.
+//!   public key (121 bytes); `ed25519` — 96 bytes, public key ‖ seed ‖ public key; `rsa` — the
+//!   PKCS#1 `RSAPrivateKey` DER (our extension: Go's signer never creates or stores RSA keys, so
+//!   there is no Go format to follow, and Go's signer cannot use such a row).
 //!
 //! [`seal`] writes [`PBKDF2_ITERATIONS`] (not Go's 8192) and a 12-byte p2s; [`open`] accepts any
 //! `p2c` up to [`MAX_PBKDF2_ITERATIONS`] and any non-empty p2s up to [`MAX_SALT_LEN`] bytes, so it
@@ -29,10 +31,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use aws_lc_rs::encoding::AsBigEndian as _;
+use aws_lc_rs::encoding::{AsBigEndian as _, AsDer as _};
 use aws_lc_rs::key_wrap::{AES_128, AesKek, KeyWrap as _};
 use aws_lc_rs::pbkdf2;
-use aws_lc_rs::signature::KeyPair as _;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use notary_tuf::sign::PrivateKey;
@@ -40,13 +43,18 @@ use notary_tuf::{KeyId, PublicKey};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-/// The key types the signer creates and stores (signer.md §4.1): exactly `ecdsa` and `ed25519`.
+/// The key types the signer creates and stores: Go's `ecdsa` and `ed25519` (signer.md §4.1), and,
+/// beyond Go, `rsa` (Go's signer refuses it, which makes `trust_service.key_algorithm: rsa` in
+/// notary-server's configuration fail every key creation, signer.md §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeyAlgorithm {
     /// ECDSA on NIST P-256.
     Ecdsa,
     /// Ed25519.
     Ed25519,
+    /// RSA with a [`RSA_KEY_BITS`]-bit modulus, signing with method `rsapss` (RSASSA-PSS, SHA-256,
+    /// MGF1-SHA-256, salt length 32; keys.md §3). Not in Go.
+    Rsa,
 }
 
 /// A private key the signer holds: its algorithm and the signing key.
@@ -78,8 +86,8 @@ pub struct Passphrase(Zeroizing<String>);
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// An algorithm other than `ecdsa` or `ed25519` (compared exactly, as Go does).
-    #[error("key algorithm {algorithm:?} is not supported: must be ecdsa or ed25519")]
+    /// An algorithm other than `ecdsa`, `ed25519` or `rsa` (compared exactly, as Go does).
+    #[error("key algorithm {algorithm:?} is not supported: must be ecdsa, ed25519 or rsa")]
     UnsupportedAlgorithm {
         /// The algorithm as given.
         algorithm: String,
@@ -142,6 +150,7 @@ impl KeyAlgorithm {
         match self {
             KeyAlgorithm::Ecdsa => "ecdsa",
             KeyAlgorithm::Ed25519 => "ed25519",
+            KeyAlgorithm::Rsa => "rsa",
         }
     }
 }
@@ -149,11 +158,13 @@ impl KeyAlgorithm {
 impl FromStr for KeyAlgorithm {
     type Err = KeyError;
 
-    /// `ecdsa` or `ed25519`, case-sensitive (Go refuses `ECDSA` and `ecdsa-x509`, §4.1).
+    /// `ecdsa`, `ed25519` or `rsa`, case-sensitive (Go refuses `ECDSA` and `ecdsa-x509`, §4.1; it
+    /// refuses `rsa` too, which we accept).
     fn from_str(s: &str) -> Result<KeyAlgorithm, KeyError> {
         match s {
             "ecdsa" => Ok(KeyAlgorithm::Ecdsa),
             "ed25519" => Ok(KeyAlgorithm::Ed25519),
+            "rsa" => Ok(KeyAlgorithm::Rsa),
             other => Err(KeyError::UnsupportedAlgorithm {
                 algorithm: other.to_owned(),
             }),
@@ -189,7 +200,8 @@ impl KeyMaterial {
     }
 
     /// The raw public key bytes, as in `private_keys.public` and the gRPC `publicKey` field: the
-    /// 91-byte DER SubjectPublicKeyInfo for `ecdsa`, the 32-byte key for `ed25519` (§7).
+    /// 91-byte DER SubjectPublicKeyInfo for `ecdsa`, the 32-byte key for `ed25519` (§7), the DER
+    /// SubjectPublicKeyInfo (`rsaEncryption`, 294 bytes for 2048 bits) for `rsa` (keys.md §1).
     pub fn public_bytes(&self) -> Vec<u8> {
         self.public_key().public_bytes().to_vec()
     }
@@ -233,9 +245,15 @@ impl KeyMaterial {
                 raw.extend_from_slice(public);
                 Ok(raw)
             }
-            PrivateKey::Rsa(_) => Err(KeyError::UnsupportedAlgorithm {
-                algorithm: "rsa".to_owned(),
-            }),
+            PrivateKey::Rsa(pair) => {
+                // aws-lc exports only PKCS#8; the PKCS#1 key is its `privateKey` OCTET STRING.
+                let export_failed = KeyError::Crypto {
+                    operation: "exporting the RSA key",
+                };
+                let pkcs8 = pair.as_der().map_err(|_| export_failed.clone())?;
+                let pkcs1 = pkcs1_in_pkcs8(pkcs8.as_ref()).ok_or(export_failed)?;
+                Ok(Zeroizing::new(pkcs1.to_vec()))
+            }
         }
     }
 
@@ -252,6 +270,10 @@ impl KeyMaterial {
                     reason: "not 96 bytes of public key, seed and public key",
                 })?
             }
+            KeyAlgorithm::Rsa => PrivateKey::rsa_from_pkcs1(plaintext).map_err(|_| KeyError::InvalidKey {
+                algorithm,
+                reason: "not a PKCS#1 RSAPrivateKey of 2048 to 8192 bits",
+            })?,
         };
         Ok(KeyMaterial { algorithm, key })
     }
@@ -266,16 +288,12 @@ impl From<KeyMaterial> for PrivateKey {
 impl TryFrom<PrivateKey> for KeyMaterial {
     type Error = KeyError;
 
-    /// ECDSA and Ed25519 keys; RSA keys are refused (the signer never holds them, §7).
+    /// Any key: ECDSA, Ed25519 and RSA (the last beyond Go, see [`KeyAlgorithm::Rsa`]).
     fn try_from(key: PrivateKey) -> Result<KeyMaterial, KeyError> {
         let algorithm = match key {
             PrivateKey::Ecdsa(_) => KeyAlgorithm::Ecdsa,
             PrivateKey::Ed25519(_) => KeyAlgorithm::Ed25519,
-            PrivateKey::Rsa(_) => {
-                return Err(KeyError::UnsupportedAlgorithm {
-                    algorithm: "rsa".to_owned(),
-                });
-            }
+            PrivateKey::Rsa(_) => KeyAlgorithm::Rsa,
         };
         Ok(KeyMaterial { algorithm, key })
     }
@@ -339,13 +357,14 @@ pub fn alias_env_var(alias: &str) -> String {
     format!("{ENV_PREFIX}{}", alias.to_uppercase().replace('.', "_"))
 }
 
-/// A fresh key from the system's secure RNG.
+/// A fresh key from the system's secure RNG (RSA: [`RSA_KEY_BITS`] bits).
 pub fn generate(algorithm: KeyAlgorithm) -> Result<KeyMaterial, KeyError> {
     let key = match algorithm {
-        KeyAlgorithm::Ecdsa => PrivateKey::generate_ecdsa(),
-        KeyAlgorithm::Ed25519 => PrivateKey::generate_ed25519(),
+        KeyAlgorithm::Ecdsa => PrivateKey::generate_ecdsa().ok(),
+        KeyAlgorithm::Ed25519 => PrivateKey::generate_ed25519().ok(),
+        KeyAlgorithm::Rsa => RsaKeyPair::generate(RSA_KEY_SIZE).ok().map(PrivateKey::Rsa),
     }
-    .map_err(|_| KeyError::Crypto {
+    .ok_or(KeyError::Crypto {
         operation: "generating a key",
     })?;
     Ok(KeyMaterial { algorithm, key })
@@ -574,6 +593,36 @@ fn aes_256_gcm(cek: &[u8; CEK_LEN]) -> Result<LessSafeKey, KeyError> {
         })
 }
 
+/// The PKCS#1 `RSAPrivateKey` inside a PKCS#8 `PrivateKeyInfo`
+/// (`SEQUENCE { INTEGER version, SEQUENCE algorithm, OCTET STRING privateKey, … }`).
+fn pkcs1_in_pkcs8(der: &[u8]) -> Option<&[u8]> {
+    let (info, _) = der_element(der, DER_SEQUENCE)?;
+    let (_version, rest) = der_element(info, DER_INTEGER)?;
+    let (_algorithm, rest) = der_element(rest, DER_SEQUENCE)?;
+    let (private_key, _attributes) = der_element(rest, DER_OCTET_STRING)?;
+    Some(private_key)
+}
+
+/// The contents of the DER element with tag `tag` at the start of `der`, and what follows it.
+fn der_element(der: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&first, rest) = der.split_first()?;
+    if first != tag {
+        return None;
+    }
+    let (&length, rest) = rest.split_first()?;
+    let (length, rest) = if length < 0x80 {
+        (usize::from(length), rest)
+    } else {
+        let (octets, rest) = rest.split_at_checked(usize::from(length & 0x7f))?;
+        if octets.is_empty() || octets.len() > 4 {
+            return None;
+        }
+        let length = octets.iter().fold(0usize, |n, &octet| (n << 8) | usize::from(octet));
+        (length, rest)
+    };
+    rest.split_at_checked(length)
+}
+
 /// A base64url segment as Go's JWE library reads it: padding optional.
 fn decode_segment(segment: &str, reason: &'static str) -> Result<Vec<u8>, KeyError> {
     BASE64URL.decode(segment).map_err(|_| KeyError::Malformed { reason })
@@ -591,6 +640,16 @@ pub const PBKDF2_ITERATIONS: u32 = 600_000;
 pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// Longest `p2s` salt [`open`] accepts, in bytes ([`seal`] writes 12, as Go does).
 pub const MAX_SALT_LEN: usize = 256;
+/// Modulus size of the RSA keys [`generate`] makes.
+///
+/// 2048 bits: the smallest size Go's verifiers accept (keys.md §3) and the usual size for keys
+/// that sign timestamps and snapshots. 4096 bits cost about ten times as much to generate (0.3 to
+/// 1.1 s against 35 to 165 ms, measured with aws-lc on a 2-core test machine, under the signer's
+/// one-creation-at-a-time lock) and six times as much per signature (1.5 ms against 0.25 ms), paid
+/// on every timestamp the server signs.
+pub const RSA_KEY_BITS: usize = 2048;
+/// [`RSA_KEY_BITS`] as aws-lc's key size.
+const RSA_KEY_SIZE: KeySize = KeySize::Rsa2048;
 /// `private_keys.keywrap_alg` and the JWE `alg`.
 pub const KEYWRAP_ALG: &str = "PBES2-HS256+A128KW";
 /// `private_keys.encryption_alg` and the JWE `enc`.
@@ -618,6 +677,9 @@ const P256_SCALAR_LEN: usize = 32;
 const P256_POINT_LEN: usize = 65;
 const ED25519_PLAINTEXT_LEN: usize = 96;
 const SEC1_P256_LEN: usize = 121;
+const DER_INTEGER: u8 = 0x02;
+const DER_OCTET_STRING: u8 = 0x04;
+const DER_SEQUENCE: u8 = 0x30;
 /// `SEQUENCE (119 bytes) { INTEGER 1, OCTET STRING (32 bytes) …` — the scalar follows.
 const SEC1_P256_HEAD: [u8; 7] = [0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20];
 /// `[0] { OID prime256v1 }, [1] { BIT STRING (66 bytes, 0 unused bits) …` — the point follows.
@@ -637,7 +699,7 @@ mod tests {
     use super::*;
 
     const PASSPHRASE: &str = "correct horse battery staple";
-    const ALGORITHMS: [KeyAlgorithm; 2] = [KeyAlgorithm::Ecdsa, KeyAlgorithm::Ed25519];
+    const ALGORITHMS: [KeyAlgorithm; 3] = [KeyAlgorithm::Ecdsa, KeyAlgorithm::Ed25519, KeyAlgorithm::Rsa];
 
     /// A JWE of `key` with a cheap iteration count, for tests that do not check the cost.
     fn quick_seal(key: &KeyMaterial, passphrase: &str) -> String {
@@ -672,7 +734,7 @@ mod tests {
     }
 
     #[test]
-    fn seal_then_open_round_trips_both_algorithms() {
+    fn seal_then_open_round_trips_every_algorithm() {
         for algorithm in ALGORITHMS {
             let key = generate(algorithm).unwrap();
             assert_eq!(key.algorithm(), algorithm);
@@ -685,7 +747,8 @@ mod tests {
             // The opened key signs, and the signature verifies under the original public key.
             let private: PrivateKey = opened.into();
             let signature = private.sign_bytes(b"hello world").unwrap();
-            assert_eq!(signature.len(), 64);
+            let expected_len = if algorithm == KeyAlgorithm::Rsa { 256 } else { 64 };
+            assert_eq!(signature.len(), expected_len, "{algorithm}");
             key.public_key()
                 .verify(&private.method(), b"hello world", &signature)
                 .unwrap();
@@ -740,6 +803,114 @@ mod tests {
 
         // Public bytes: 91-byte SPKI for ECDSA.
         assert_eq!(generate(KeyAlgorithm::Ecdsa).unwrap().public_bytes().len(), 91);
+
+        // RSA (our extension): the PKCS#1 RSAPrivateKey, i.e. exactly the `privateKey` that
+        // notary-keys puts into the PKCS#8 key files Go's client reads, and that aws-lc parses.
+        let key = generate(KeyAlgorithm::Rsa).unwrap();
+        let plaintext = key.plaintext().unwrap();
+        let go_pkcs8 = notary_keys::pkcs8::encode(key.private_key()).unwrap();
+        assert!(go_pkcs8.ends_with(&plaintext), "not the PKCS#8 key's privateKey");
+        // SEQUENCE (long form) { INTEGER 0 (two-prime), INTEGER modulus (257 bytes: 2048 bits) …
+        assert_eq!(plaintext[..2], [0x30, 0x82]);
+        assert_eq!(plaintext[4..11], [0x02, 0x01, 0x00, 0x02, 0x82, 0x01, 0x01]);
+        let reparsed = RsaKeyPair::from_der(&plaintext).unwrap();
+        assert_eq!(reparsed.public_modulus_len() * 8, RSA_KEY_BITS);
+        // Public bytes: DER SubjectPublicKeyInfo, rsaEncryption with NULL parameters.
+        let spki = key.public_bytes();
+        assert_eq!(spki.len(), 294);
+        assert_eq!(
+            spki[..24],
+            [
+                0x30, 0x82, 0x01, 0x22, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+                0x05, 0x00, 0x03, 0x82, 0x01, 0x0f, 0x00
+            ]
+        );
+        assert_eq!(
+            spki,
+            reparsed.public_key().as_der().unwrap().as_ref(),
+            "the SPKI of the sealed key"
+        );
+        assert_eq!(key.key_id(), PublicKey::new(notary_tuf::KeyType::Rsa, spki).key_id());
+    }
+
+    /// RSA keys: sealed, opened, and the opened key signs with `rsapss` (RSASSA-PSS, SHA-256,
+    /// salt 32) as aws-lc's independent verifier checks; another plaintext is refused.
+    #[test]
+    fn rsa_keys_round_trip_and_sign_rsassa_pss() {
+        let key = generate(KeyAlgorithm::Rsa).unwrap();
+        let public = key.public_bytes();
+        let jwe = quick_seal(&key, PASSPHRASE);
+        let opened = open(&jwe, KeyAlgorithm::Rsa, PASSPHRASE, Some(&public)).unwrap();
+        assert_eq!((opened.algorithm(), opened.key_id()), (KeyAlgorithm::Rsa, key.key_id()));
+        assert_eq!(opened.private_key().method().as_str(), "rsapss");
+        let message = br#"{"_type":"Timestamp","version":1}"#;
+        let signature = opened.private_key().sign_bytes(message).unwrap();
+        assert_eq!(signature.len(), 256);
+        let verifier =
+            aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256, &public);
+        verifier.verify(message, &signature).unwrap();
+        assert!(verifier.verify(b"other", &signature).is_err());
+        // RSASSA-PSS is randomized: two signatures differ, both verify.
+        let again = opened.private_key().sign_bytes(message).unwrap();
+        assert_ne!(again, signature);
+        verifier.verify(message, &again).unwrap();
+
+        // The ciphertext is the PKCS#1 key's length (no padding in GCM).
+        let ciphertext = BASE64URL.decode(jwe.split('.').nth(3).unwrap()).unwrap();
+        assert_eq!(ciphertext.len(), key.plaintext().unwrap().len());
+
+        // A truncated PKCS#1 key, or an Ed25519 plaintext, does not open as RSA.
+        let plaintext = key.plaintext().unwrap();
+        let p2c = NonZeroU32::new(1000).unwrap();
+        for bad in [&plaintext[..plaintext.len() - 1], &[0x42; 96][..]] {
+            let jwe = seal_with(bad, PASSPHRASE.as_bytes(), p2c, &[1], &[2; 32], &[3; 12]).unwrap();
+            assert_eq!(
+                open(&jwe, KeyAlgorithm::Rsa, PASSPHRASE, None).unwrap_err(),
+                KeyError::InvalidKey {
+                    algorithm: KeyAlgorithm::Rsa,
+                    reason: "not a PKCS#1 RSAPrivateKey of 2048 to 8192 bits",
+                }
+            );
+        }
+        // Another key's public bytes are a mismatch.
+        let other = generate(KeyAlgorithm::Rsa).unwrap().public_bytes();
+        assert_eq!(
+            open(&jwe, KeyAlgorithm::Rsa, PASSPHRASE, Some(&other)).unwrap_err(),
+            KeyError::PublicKeyMismatch
+        );
+        // Nothing secret in Debug output.
+        let debug = format!("{opened:?}");
+        assert_eq!(debug, format!("KeyMaterial(rsa {})", key.key_id()));
+    }
+
+    #[test]
+    fn der_elements_are_split_strictly() {
+        assert_eq!(
+            der_element(&[0x04, 0x02, 1, 2, 9], 0x04),
+            Some((&[1u8, 2][..], &[9u8][..]))
+        );
+        assert_eq!(der_element(&[0x04, 0x81, 0x01, 7], 0x04), Some((&[7u8][..], &[][..])));
+        let long = [&[0x04, 0x82, 0x01, 0x00][..], &[5; 256]].concat();
+        assert_eq!(
+            der_element(&long, 0x04).map(|(c, r)| (c.len(), r.len())),
+            Some((256, 0))
+        );
+        for bad in [
+            &[][..],
+            &[0x04],
+            &[0x30, 0x00],
+            &[0x04, 0x03, 1, 2],
+            &[0x04, 0x80],
+            &[0x04, 0x85, 1, 1, 1, 1, 1],
+            &[0x04, 0x82, 0x01],
+        ] {
+            assert_eq!(der_element(bad, 0x04), None, "{bad:?}");
+        }
+        assert_eq!(pkcs1_in_pkcs8(&[0x30, 0x03, 0x02, 0x01, 0x00]), None);
+        assert_eq!(
+            pkcs1_in_pkcs8(&[0x30, 0x09, 0x02, 0x01, 0x00, 0x30, 0x00, 0x04, 0x02, 0xaa, 0xbb]),
+            Some(&[0xaa, 0xbb][..])
+        );
     }
 
     /// The one independent computation: a JWE built step by step from signer.md §6.3 with Go's
@@ -971,6 +1142,22 @@ else:
             KeyError::PublicKeyMismatch
         );
 
+        // An RSA row is neither ECDSA nor Ed25519.
+        let rsa = quick_seal(&generate(KeyAlgorithm::Rsa).unwrap(), PASSPHRASE);
+        for algorithm in [KeyAlgorithm::Ecdsa, KeyAlgorithm::Ed25519] {
+            assert!(matches!(
+                open(&rsa, algorithm, PASSPHRASE, None).unwrap_err(),
+                KeyError::InvalidKey { .. }
+            ));
+        }
+        assert!(matches!(
+            open(&jwe, KeyAlgorithm::Rsa, PASSPHRASE, None).unwrap_err(),
+            KeyError::InvalidKey {
+                algorithm: KeyAlgorithm::Rsa,
+                ..
+            }
+        ));
+
         let ed25519 = generate(KeyAlgorithm::Ed25519).unwrap();
         let jwe = quick_seal(&ed25519, PASSPHRASE);
         assert!(matches!(
@@ -1109,7 +1296,7 @@ else:
             assert_eq!(algorithm.as_str().parse::<KeyAlgorithm>().unwrap(), algorithm);
             assert_eq!(algorithm.to_string(), algorithm.as_str());
         }
-        for name in ["ECDSA", "rsa", "", "ecdsa-x509", "ed25519 "] {
+        for name in ["ECDSA", "RSA", "", "ecdsa-x509", "rsa-x509", "ed25519 "] {
             assert_eq!(
                 name.parse::<KeyAlgorithm>().unwrap_err(),
                 KeyError::UnsupportedAlgorithm {
@@ -1210,12 +1397,13 @@ else:
             material.into_private_key().public_key()
         );
 
-        let rsa = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        // RSA too, now that the signer holds RSA keys (beyond Go).
+        let rsa = PrivateKey::Rsa(RsaKeyPair::generate(KeySize::Rsa2048).unwrap());
+        let public = rsa.public_key();
+        let material = KeyMaterial::try_from(rsa).unwrap();
         assert_eq!(
-            KeyMaterial::try_from(PrivateKey::Rsa(rsa)).unwrap_err(),
-            KeyError::UnsupportedAlgorithm {
-                algorithm: "rsa".into()
-            }
+            (material.algorithm(), material.public_key()),
+            (KeyAlgorithm::Rsa, public)
         );
     }
 }

@@ -99,7 +99,7 @@ mod tests {
     async fn every_key_moves_to_the_new_alias_and_stays_usable() {
         let store = SqliteStore::open_in_memory().await.unwrap();
         let mut ids = Vec::new();
-        for algorithm in [KeyAlgorithm::Ecdsa, KeyAlgorithm::Ed25519] {
+        for algorithm in [KeyAlgorithm::Ecdsa, KeyAlgorithm::Ed25519, KeyAlgorithm::Rsa] {
             let material = keys::generate(algorithm).unwrap();
             let jwe = keys::seal(&material, "old passphrase").unwrap();
             let key_id = material.key_id().as_str().to_owned();
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(
             report,
             ResealReport {
-                resealed: 2,
+                resealed: 3,
                 unchanged: 0
             }
         );
@@ -139,7 +139,7 @@ mod tests {
             again,
             ResealReport {
                 resealed: 0,
-                unchanged: 2
+                unchanged: 3
             }
         );
         // An alias without a passphrase stops before touching anything.

@@ -13,6 +13,8 @@
 //!   implementation instead (items 22, 23);
 //! - items 37, 38 (end-to-end with Go's notary-server / our server against Go's signer) are in the
 //!   crossings tests.
+//!
+//! Beyond the checklist: `rsa_*` check RSA keys, which our signer creates and Go's refuses (item 7).
 
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -26,14 +28,16 @@ use notary_storage::KeyStore as _;
 use notary_storage::sqlite::SqliteStore;
 use notary_testkit::pki::TestPki;
 use notary_tuf::sign::PrivateKey;
+use notary_tuf::{KeyType, Method};
 use serde_json::json;
 use tonic::Code;
 use tonic::codegen::http;
 use tonic::transport::Channel;
 
 use crate::support::{
-    ALIAS, ALIAS_VAR, Backend, Client, Env, GUN, PASSPHRASE, algorithm_of, assert_fatal, assert_status, contains,
-    db_bytes, key_id_of, key_row, key_rows, open_jwe, p256_point, parse_time, tuf_key_id, verify_ecdsa, verify_ed25519,
+    ALIAS, ALIAS_VAR, Backend, Client, Env, GUN, PASSPHRASE, RSA2048_SPKI_PREFIX, algorithm_of, assert_fatal,
+    assert_status, contains, db_bytes, key_id_of, key_row, key_rows, open_jwe, p256_point, parse_time, tuf_key_id,
+    verify_ecdsa, verify_ed25519, verify_rsa_pss, verify_rsa_pss_python,
 };
 
 const BOTH: [Backend; 2] = [Backend::Memory, Backend::Sqlite];
@@ -121,12 +125,25 @@ async fn signer_6_create_ed25519() {
     }
 }
 
+/// The item refuses `rsa` along with the others; our signer deliberately goes beyond Go and
+/// creates RSA keys (Go's refusal makes notary-server's `trust_service.key_algorithm: rsa` fail
+/// every key creation, signer.md §7), so here `rsa` is accepted and everything else still gets
+/// Go's error. The RSA keys themselves are checked by the `rsa_*` tests below.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signer_7_unsupported_algorithms() {
     for backend in BOTH {
         let env = Env::new("7");
         let (mut signer, mut client) = env.start_default(backend).await;
-        for algorithm in ["rsa", "", "ecdsa-x509", "ECDSA", "Ed25519", "rsa-x509"] {
+        for algorithm in [
+            "",
+            "ecdsa-x509",
+            "ECDSA",
+            "Ed25519",
+            "rsa-x509",
+            "RSA",
+            "rsa ",
+            "rsapss",
+        ] {
             assert_status(
                 client.create(algorithm, GUN, "timestamp").await,
                 Code::Unknown,
@@ -136,6 +153,12 @@ async fn signer_7_unsupported_algorithms() {
         assert!(signer.is_running());
         if backend == Backend::Sqlite {
             assert!(key_rows(&env.db).await.is_empty(), "a refused CreateKey stored a row");
+        }
+        // Beyond Go: `rsa` is accepted.
+        let key = client.create("rsa", GUN, "timestamp").await.unwrap();
+        assert_eq!(algorithm_of(key.key_info.as_ref()), "rsa", "{backend:?}");
+        if backend == Backend::Sqlite {
+            assert_eq!(key_rows(&env.db).await.len(), 1);
         }
         env.done();
     }
@@ -821,6 +844,170 @@ async fn signer_39_restart() {
     }
     // Still pending after the restart.
     assert_eq!(client.create_ok("ecdsa", GUN, "snapshot").await.0, pending);
+    env.done();
+}
+
+/// Beyond Go (see item 7): CreateKey `rsa` makes a 2048-bit RSA key whose public bytes are the DER
+/// SubjectPublicKeyInfo (keys.md §1), with the key ID of item 5 for `"keytype":"rsa"` — the ID
+/// notary-server computes for the key it puts in root.json — and GetKeyInfo returns it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rsa_create_key_and_get_key_info() {
+    for backend in BOTH {
+        let env = Env::new("rsa-create");
+        let (_signer, mut client) = env.start_default(backend).await;
+        let key = client.create("rsa", GUN, "timestamp").await.unwrap();
+        assert_eq!(algorithm_of(key.key_info.as_ref()), "rsa", "{backend:?}");
+        assert_eq!(
+            key.public_key.len(),
+            294,
+            "{backend:?}: {}",
+            hex::encode(&key.public_key)
+        );
+        assert_eq!(key.public_key[..24], RSA2048_SPKI_PREFIX, "{backend:?}");
+        // aws-lc parses it as an RSA SubjectPublicKeyInfo.
+        let parsed = aws_lc_rs::signature::ParsedPublicKey::new(
+            &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
+            &key.public_key,
+        )
+        .expect("not an RSA SubjectPublicKeyInfo");
+        assert_eq!(parsed.as_ref(), &key.public_key[..]);
+
+        let id = key_id_of(&key);
+        assert_eq!(id, tuf_key_id("rsa", &key.public_key), "{backend:?}");
+        let tuf_key = notary_tuf::PublicKey::new(KeyType::Rsa, key.public_key.clone());
+        assert_eq!(tuf_key.key_id().as_str(), id);
+        assert_eq!(id.len(), 64);
+
+        let info = client.info(&id).await.unwrap();
+        assert_eq!(info.key_info, key.key_info, "{backend:?}");
+        assert_eq!(info.public_key, key.public_key, "{backend:?}");
+        assert_eq!(info.role, "timestamp");
+
+        // A separate key from the ECDSA one for the same GUN and role.
+        let (ecdsa, _) = client.create_ok("ecdsa", GUN, "timestamp").await;
+        assert_ne!(ecdsa, id);
+        env.done();
+    }
+}
+
+/// Beyond Go: Sign with an RSA key gives method `rsapss`, RSASSA-PSS with SHA-256, MGF1-SHA-256 and
+/// a 32-byte salt over the content itself, checked with aws-lc, with notary-tuf's verifier (what
+/// our server and client use) and, where Python's `cryptography` exists, with OpenSSL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rsa_sign_rsassa_pss_sha256() {
+    for backend in BOTH {
+        let env = Env::new("rsa-sign");
+        let (_signer, mut client) = env.start_default(backend).await;
+        let (id, public) = client.create_ok("rsa", GUN, "snapshot").await;
+        let content = br#"{"_type":"Snapshot","expires":"2030-01-01T00:00:00Z","version":1}"#;
+        let signature = client.sign(Some(&id), content).await.unwrap();
+        assert_eq!(signature.content.len(), 256, "{backend:?}");
+        assert_eq!(signature.algorithm.as_ref().unwrap().algorithm, "rsapss");
+        assert_eq!(algorithm_of(signature.key_info.as_ref()), "rsa");
+        assert_eq!(signature.key_info.as_ref().unwrap().key_id.as_ref().unwrap().id, id);
+
+        assert!(verify_rsa_pss(&public, content, &signature.content), "{backend:?}");
+        assert!(!verify_rsa_pss(&public, b"other content", &signature.content));
+        let tuf_key = notary_tuf::PublicKey::new(KeyType::Rsa, public.clone());
+        tuf_key
+            .verify(&Method::RsaPss, content, &signature.content)
+            .expect("notary-tuf rejects the rsapss signature");
+        if let Some(result) = verify_rsa_pss_python(&public, content, &signature.content) {
+            assert_eq!(result, Ok(2048), "{backend:?}");
+        }
+        // The signature covers the content, not a digest of it.
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, content);
+        assert!(!verify_rsa_pss(&public, digest.as_ref(), &signature.content));
+
+        // RSASSA-PSS is randomized: a second signature differs and verifies too.
+        let again = client.sign(Some(&id), content).await.unwrap();
+        assert_ne!(again.content, signature.content);
+        assert!(verify_rsa_pss(&public, content, &again.content));
+        env.done();
+    }
+}
+
+/// Beyond Go: an RSA key is stored like the others (row columns, the JWE of signer.md §6.3 with the
+/// PKCS#1 `RSAPrivateKey` as plaintext, our extension), its private key never appears in the
+/// database unsealed, and it survives a restart: pending reuse, GetKeyInfo and Sign afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rsa_keys_are_sealed_and_survive_restart() {
+    let env = Env::new("rsa-restart");
+    let (signer, mut client) = env.start_default(Backend::Sqlite).await;
+    let created = client.create("rsa", GUN, "timestamp").await.unwrap();
+    let id = key_id_of(&created);
+    client.sign(Some(&id), b"before restart").await.unwrap();
+    let (pending, _) = client.create_ok("rsa", GUN, "snapshot").await;
+    assert_eq!(client.create_ok("rsa", GUN, "snapshot").await.0, pending);
+
+    let row = key_row(&env.db, &id).await;
+    assert_eq!(row.algorithm, "rsa");
+    assert_eq!(row.public, created.public_key);
+    assert_eq!(
+        (
+            row.encryption_alg.as_str(),
+            row.keywrap_alg.as_str(),
+            row.passphrase_alias.as_str()
+        ),
+        ("A256GCM", "PBES2-HS256+A128KW", ALIAS)
+    );
+    assert!(row.last_used.is_some());
+    // Opened independently: the plaintext is a PKCS#1 RSAPrivateKey of this very public key.
+    let jwe = std::str::from_utf8(&row.private).expect("the private column is ASCII text");
+    let opened = open_jwe(jwe, PASSPHRASE);
+    assert!(
+        opened
+            .header
+            .starts_with(r#"{"alg":"PBES2-HS256+A128KW","enc":"A256GCM","p2c":"#)
+    );
+    let pkcs1 = opened.plaintext;
+    let pair = aws_lc_rs::rsa::KeyPair::from_der(&pkcs1).expect("not a PKCS#1 RSAPrivateKey");
+    {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        assert_eq!(pair.public_key().as_der().unwrap().as_ref(), &row.public[..]);
+    }
+    assert_eq!(pair.public_modulus_len(), 256);
+
+    // Nothing of the private key is in the database files (WAL included), before or after a stop.
+    let mut on_disk = db_bytes(&env.db);
+    let status = signer.terminate();
+    assert!(status.success(), "SIGTERM exit status {status}");
+    on_disk.extend_from_slice(&db_bytes(&env.db));
+    // The PKCS#1 key is version, n, e, then d, p, q, dp, dq, qinv: 32-byte pieces from the secret
+    // part (beyond the 273-byte header with n and e) must not occur anywhere.
+    assert!(pkcs1.len() > 1100, "{}", pkcs1.len());
+    assert!(!contains(&on_disk, &pkcs1), "the PKCS#1 key is stored in plaintext");
+    for offset in (300..pkcs1.len() - 32).step_by(97) {
+        let piece = &pkcs1[offset..offset + 32];
+        assert!(
+            !contains(&on_disk, piece),
+            "PKCS#1 bytes {offset}.. are stored in plaintext"
+        );
+        assert!(
+            !contains(&on_disk, hex::encode(piece).as_bytes()),
+            "PKCS#1 bytes {offset}.. are stored as hex"
+        );
+    }
+    // The check finds key material when it is there (the public key is).
+    assert!(contains(&on_disk, &row.public));
+
+    let (_signer, mut client) = env.start_default(Backend::Sqlite).await;
+    let info = client.info(&id).await.unwrap();
+    assert_eq!(info.key_info, created.key_info);
+    assert_eq!(info.public_key, created.public_key);
+    assert_eq!(info.role, "timestamp");
+    let signature = client.sign(Some(&id), b"after restart").await.unwrap();
+    assert_eq!(signature.algorithm.unwrap().algorithm, "rsapss");
+    assert!(verify_rsa_pss(
+        &created.public_key,
+        b"after restart",
+        &signature.content
+    ));
+    // Used before the restart: a new key; the pending one is still pending.
+    let (new, _) = client.create_ok("rsa", GUN, "timestamp").await;
+    assert_ne!(new, id);
+    assert_eq!(client.create_ok("rsa", GUN, "snapshot").await.0, pending);
     env.done();
 }
 

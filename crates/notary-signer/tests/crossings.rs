@@ -1,6 +1,7 @@
 //! Crossings with Go Notary 0.7 (signer.md §11 items 37–38): Go's `notary-server` against our
 //! signer, our `notary-server` against Go's signer, each passing the whole Go CLI scenario
-//! (`shared/interop/notary-cli-scenario.sh`), and our server + our signer through a signer outage
+//! (`shared/interop/notary-cli-scenario.sh`), our server + our signer with RSA server-managed keys
+//! (beyond Go) under the same scenario, and our server + our signer through a signer outage
 //! (reads keep working, signing answers 503, the server recovers when the signer comes back).
 //!
 //! Our server runs in-process (a dev-dependency), our signer as its binary, Go's binaries from
@@ -424,6 +425,97 @@ fn our_server_with_go_signer_passes_the_go_cli_scenario() {
 
     drop(server);
     drop(reference);
+    work.done();
+}
+
+/// Beyond Go: our server with `trust_service.key_algorithm: rsa` against our signer, which (unlike
+/// Go's, signer.md §7) creates RSA keys. The whole Go CLI scenario passes — so the Go client takes
+/// the `rsa` timestamp and snapshot keys in root.json and their `rsapss` signatures — and so does
+/// `init -p` + `add -p` + `list` from a fresh trust dir on a repository we then inspect.
+#[test]
+fn our_server_with_our_signer_and_rsa_keys_passes_the_go_cli_scenario() {
+    let work = WorkDir::new("crossing-rsa");
+    let pki = TestPki::generate(&work.path("tls"));
+    let signer = OurSigner::start(&work, &pki, "127.0.0.1:0");
+    let mut trust = remote_trust(signer.port(), &pki.ca_cert, &pki.client_cert, &pki.client_key);
+    trust["key_algorithm"] = "rsa".into();
+    let server = OurServer::start(
+        &serde_json::json!({
+            "server": {
+                "http_addr": "127.0.0.1:0",
+                "tls_cert_file": pki.server_cert,
+                "tls_key_file": pki.server_key,
+            },
+            "trust_service": trust,
+            "logging": { "level": "info" },
+            "storage": { "backend": "memory" },
+        }),
+        &work.path(""),
+    );
+    let url = server.url.clone();
+    assert!(url.starts_with("https://"));
+    let logs = || format!("our notary-signer:\n{}", signer.log());
+    go_cli_scenario(&url, &pki.ca_cert, &logs);
+
+    let gun = work.gun_under("example.com/crossings/rsa");
+    work.write("payload.txt", b"rsa crossing payload\n");
+    let ca = pki.ca_cert.to_str().unwrap();
+    let fresh = work.path("fresh-trust");
+    let fresh = fresh.to_str().unwrap();
+    for args in [
+        &["--tlscacert", ca, "init", "-p", &gun][..],
+        &["--tlscacert", ca, "add", "-p", &gun, "v1", "payload.txt"],
+        // A later `-d` wins: a client that never saw the repository.
+        &["-d", fresh, "--tlscacert", ca, "list", &gun],
+    ] {
+        let (ok, out) = notary(&work, &url, args);
+        assert!(ok, "{out}\n{}", logs());
+        if args.contains(&"list") {
+            assert!(out.contains("v1"), "{out}");
+        }
+    }
+    assert!(
+        work.path("fresh-trust/tuf").is_dir(),
+        "list did not use the fresh trust dir"
+    );
+
+    // root.json lists an `rsa` timestamp key, and timestamp.json carries its `rsapss` signature.
+    let fetch = |role: &str| {
+        let (status, body) = curl(Some(&pki.ca_cert), &format!("{url}/v2/{gun}/_trust/tuf/{role}.json"));
+        assert_eq!(status, 200, "{role}.json: {body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let root = fetch("root");
+    let timestamp_ids = root["signed"]["roles"]["timestamp"]["keyids"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(timestamp_ids.len(), 1, "{root}");
+    let timestamp_id = timestamp_ids[0].as_str().unwrap();
+    assert_eq!(root["signed"]["keys"][timestamp_id]["keytype"], "rsa", "{root}");
+    let timestamp = fetch("timestamp");
+    let signatures = timestamp["signatures"].as_array().unwrap();
+    assert_eq!(signatures.len(), 1, "{timestamp}");
+    assert_eq!(signatures[0]["keyid"], timestamp_id);
+    assert_eq!(signatures[0]["method"], "rsapss");
+
+    // Every key our signer holds is RSA: timestamp keys, and the snapshot keys the scenario's
+    // `key rotate snapshot -r` handed to the server.
+    let rows = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(crate::support::key_rows(&work.path("signer.db")));
+    assert!(rows.iter().all(|row| row.algorithm == "rsa"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|row| row.role == "timestamp" && row.last_used.is_some())
+    );
+    assert!(rows.iter().any(|row| row.role == "snapshot" && row.last_used.is_some()));
+    assert!(rows.iter().any(|row| row.key_id == timestamp_id));
+
+    drop(server);
+    signer.kill();
     work.done();
 }
 

@@ -16,7 +16,7 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::key_wrap::{AES_128, AesKek, KeyWrap as _};
 use aws_lc_rs::pbkdf2;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ED25519, UnparsedPublicKey};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ED25519, RSA_PSS_2048_8192_SHA256, UnparsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use notary_proto::health::HealthCheckRequest;
@@ -46,6 +46,13 @@ pub const GUN: &str = "example.com/g";
 pub const P256_SPKI_PREFIX: [u8; 26] = [
     0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
     0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// DER prefix of a 2048-bit RSA SubjectPublicKeyInfo (`rsaEncryption` with NULL parameters, BIT
+/// STRING of 271 bytes), followed by the PKCS#1 `RSAPublicKey` (294 bytes in all).
+pub const RSA2048_SPKI_PREFIX: [u8; 24] = [
+    0x30, 0x82, 0x01, 0x22, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    0x03, 0x82, 0x01, 0x0f, 0x00,
 ];
 
 /// Which key store the signer uses.
@@ -428,6 +435,48 @@ pub fn verify_ed25519(public: &[u8], message: &[u8], signature: &[u8]) -> bool {
     UnparsedPublicKey::new(&ED25519, public)
         .verify(message, signature)
         .is_ok()
+}
+
+/// Verifies an RSASSA-PSS signature (SHA-256, MGF1-SHA-256, salt length 32 = the digest length,
+/// keys.md §3 `rsapss`) with a DER SubjectPublicKeyInfo RSA key of 2048 to 8192 bits.
+pub fn verify_rsa_pss(spki: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    UnparsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, spki)
+        .verify(message, signature)
+        .is_ok()
+}
+
+const PYTHON_RSA_PSS: &str = r#"
+import sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+spki, message, signature = (bytes.fromhex(a) for a in sys.argv[1:4])
+key = serialization.load_der_public_key(spki)
+key.verify(signature, message, padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256())
+print(key.key_size)
+"#;
+
+/// The same check by an independent implementation (OpenSSL through Python's `cryptography`), with
+/// an explicit salt length of 32: the key's modulus size in bits when the signature verifies,
+/// Python's error output when it does not, `None` when Python's `cryptography` is not installed.
+pub fn verify_rsa_pss_python(spki: &[u8], message: &[u8], signature: &[u8]) -> Option<Result<usize, String>> {
+    let probe = Command::new("python3")
+        .args(["-c", "import cryptography.hazmat.primitives.asymmetric.padding"])
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|status| status.success()) {
+        eprintln!("skipped: python3 with the cryptography package is not available");
+        return None;
+    }
+    let output = Command::new("python3")
+        .args(["-c", PYTHON_RSA_PSS])
+        .args([hex::encode(spki), hex::encode(message), hex::encode(signature)])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    if !output.status.success() {
+        return Some(Err(String::from_utf8_lossy(&output.stderr).into_owned()));
+    }
+    Some(Ok(String::from_utf8_lossy(&output.stdout).trim().parse().unwrap()))
 }
 
 /// A `private_keys` row, every column.
