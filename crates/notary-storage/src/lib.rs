@@ -2,10 +2,14 @@
 //! (`shared/spec/server-behaviour.md` §6) and sealed private keys.
 //!
 //! The traits are the whole contract a backend fulfils; [`sqlite::SqliteStore`] is the embedded
-//! default and PostgreSQL is a second implementation of the same traits. Every file is stored as
-//! its exact bytes, with the lower-case hex SHA-256 of those bytes. Keys arrive already sealed
-//! (encrypted): this crate never sees plaintext key material. No TUF rules live here.
+//! default and `postgres::PostgresStore` (cargo feature `postgres`) is a second implementation of
+//! the same traits, on Go notary's PostgreSQL schema. Every file is stored as its exact bytes,
+//! with the lower-case hex SHA-256 of those bytes. Keys arrive already sealed (encrypted): this
+//! crate never sees plaintext key material. No TUF rules live here.
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 use std::collections::BTreeMap;

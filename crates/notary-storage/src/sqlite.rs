@@ -12,7 +12,7 @@
 //! (Go checks outside it and races), and `tuf_files.deleted_at` is not consulted on reads because
 //! rows are only ever hard-deleted (Go's GORM layer filters on it, but never sets it).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::sql::{TIMESTAMP_ROLE, backend, distinct_role_versions, sha256_hex};
 use crate::{
     Change, ChangeCategory, ChangeQuery, CurrentFiles, KeyStore, MetadataStore, NewFile, SealedKey, StoreError,
     StoredFile,
@@ -95,8 +96,7 @@ impl MetadataStore for SqliteStore {
         if files.is_empty() {
             return Ok(());
         }
-        let mut seen = HashSet::with_capacity(files.len());
-        if !files.iter().all(|file| seen.insert((file.role.as_str(), file.version))) {
+        if !distinct_role_versions(files) {
             return Err(StoreError::VersionConflict);
         }
 
@@ -497,10 +497,6 @@ fn sealed_key(
     }
 }
 
-fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data))
-}
-
 /// RFC 3339 in UTC with exactly nine fractional digits, so the text sorts like the time.
 fn format_time(time: OffsetDateTime) -> String {
     let time = time.to_offset(time::UtcOffset::UTC);
@@ -520,22 +516,6 @@ fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map(|time| time.to_offset(time::UtcOffset::UTC))
         .map_err(|err| StoreError::Backend(format!("stored time {text:?} is not RFC 3339: {err}")))
-}
-
-/// Maps a database error to [`StoreError::Backend`], prefixed with what was being done.
-///
-/// Decode and encode errors are reduced to the column, so no stored value (key bytes included)
-/// can end up in the message.
-fn backend(context: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
-    move |err| {
-        let detail = match &err {
-            sqlx::Error::ColumnDecode { index, .. } => format!("cannot decode column {index}"),
-            sqlx::Error::Decode(_) => "cannot decode a value".to_owned(),
-            sqlx::Error::Encode(_) => "cannot encode a value".to_owned(),
-            other => other.to_string(),
-        };
-        StoreError::Backend(format!("{context}: {detail}"))
-    }
 }
 
 /// One schema migration, embedded from `migrations/sqlite/`.
@@ -564,7 +544,6 @@ const LATEST_MIGRATION: i64 = 2;
 /// Go's value of `private_keys.encryption_alg` (signer.md §6.2), written for every key.
 pub const ENCRYPTION_ALG: &str = "A256GCM";
 
-const TIMESTAMP_ROLE: &str = "timestamp";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const FILE_POOL_SIZE: u32 = 4;
 
@@ -697,17 +676,5 @@ mod tests {
             panic!("a newer schema must be refused");
         };
         assert!(message.contains("99"), "{message}");
-    }
-
-    #[test]
-    fn decode_errors_do_not_show_values() {
-        let err = sqlx::Error::ColumnDecode {
-            index: "\"private\"".to_owned(),
-            source: "bytes SEALED-SECRET are not UTF-8".into(),
-        };
-        let StoreError::Backend(message) = backend("cannot read a key")(err) else {
-            panic!("not a backend error");
-        };
-        assert_eq!(message, "cannot read a key: cannot decode column \"private\"");
     }
 }
