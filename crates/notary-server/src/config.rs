@@ -14,6 +14,9 @@
 //! - relative paths under `server.*`, `trust_service.*` and the SQLite `storage.db_url` resolve
 //!   against the configuration file's directory; `auth.options.rootcertbundle` does not (§9.1).
 //!
+//! Reading the file that way is [`notary_service_kit::config_doc`]'s, shared with notary-signer;
+//! this module holds the server's keys and checks.
+//!
 //! This module only reads and checks the file: certificates, keys and databases are opened by
 //! the modules that use them. The file is treated as hostile input: it is size-limited, and a
 //! value of the wrong JSON type is an error naming its key rather than a guess.
@@ -23,13 +26,15 @@
 //! `host:port` with a numeric port; a remote trust service needs `hostname` and a numeric
 //! `port`; `rethinkdb` storage is refused. `sqlite`/`sqlite3` storage is our extension.
 
-use std::fmt;
-use std::io::{self, Read};
-use std::path::{Component, Path, PathBuf};
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 
+use notary_service_kit::config_doc::{Document, go_quote, listen_addr, member, scalar_text, wrong_type};
+pub use notary_service_kit::config_doc::{LogLevel, SourceError, Storage as StorageConfig, TlsFiles};
+// For the tests below.
+#[cfg(test)]
+use notary_service_kit::config_doc::{MAX_CONFIG_BYTES, number_text, resolve};
 use notary_tuf::KeyType;
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
 /// A validated notary-server configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,17 +56,6 @@ pub struct ServerConfig {
     pub caching: CachingConfig,
     /// `repositories.gun_prefixes`: when non-empty, every GUN must start with one of these (§8).
     pub gun_prefixes: Vec<String>,
-}
-
-/// Certificate files of the public TLS listener, absolute or relative to the working directory.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TlsFiles {
-    /// `server.tls_cert_file`: PEM certificate chain, leaf first.
-    pub cert: PathBuf,
-    /// `server.tls_key_file`: PEM private key.
-    pub key: PathBuf,
-    /// `server.client_ca_file`: when set, clients must present a certificate issued by this CA.
-    pub client_ca: Option<PathBuf>,
 }
 
 /// The `trust_service` section.
@@ -93,29 +87,6 @@ pub struct ClientCertFiles {
     pub key: PathBuf,
 }
 
-/// The `storage` section.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StorageConfig {
-    /// `backend: memory`: nothing survives a restart.
-    Memory,
-    /// `backend: mysql`, `db_url` a Go MySQL DSN.
-    Mysql {
-        /// `db_url` as written.
-        db_url: String,
-    },
-    /// `backend: postgres`, `db_url` a PostgreSQL connection string.
-    Postgres {
-        /// `db_url` as written.
-        db_url: String,
-    },
-    /// `backend: sqlite` or `sqlite3` (our extension; Go 0.7 as packaged has no SQLite driver).
-    Sqlite {
-        /// The database file: `db_url` without a `sqlite:` or `file:` prefix (nor, with a
-        /// prefix, a `?…` query), relative to the configuration file's directory.
-        path: PathBuf,
-    },
-}
-
 /// `auth` with `type: token`: docker/distribution's registry token protocol (§9).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenAuthConfig {
@@ -129,25 +100,6 @@ pub struct TokenAuthConfig {
     pub rootcertbundle: PathBuf,
     /// `autoredirect`: the challenge realm becomes `https://<request Host>/auth/token`.
     pub autoredirect: bool,
-}
-
-/// A logrus log level, as named in `logging.level`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LogLevel {
-    /// `panic`: only panics.
-    Panic,
-    /// `fatal`: only start-up failures and other fatal errors.
-    Fatal,
-    /// `error`, Go's default.
-    Error,
-    /// `warn` or `warning`.
-    Warn,
-    /// `info`: also one line per request.
-    Info,
-    /// `debug`.
-    Debug,
-    /// `trace`.
-    Trace,
 }
 
 /// `Cache-Control` max-ages in seconds (0 disables caching for that kind of response).
@@ -281,56 +233,18 @@ pub enum ConfigError {
     TokenAuthAutoRedirect,
 }
 
-/// Why the configuration bytes could not be used at all.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SourceError {
-    /// The file could not be read.
-    #[error(transparent)]
-    Io(#[from] io::Error),
-    /// The file is larger than we are willing to read.
-    #[error("the configuration is larger than {limit} bytes")]
-    TooLarge {
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// The file extension names a format other than JSON.
-    #[error("unsupported config type {extension:?}: only JSON configuration files are supported")]
-    UnsupportedFormat {
-        /// The extension, without the dot.
-        extension: String,
-    },
-    /// The bytes are not JSON.
-    #[error("invalid JSON: {0}")]
-    Syntax(#[source] serde_json::Error),
-    /// The JSON is not an object at the top level.
-    #[error("the configuration must be a JSON object, not {found}")]
-    NotAnObject {
-        /// The JSON type found.
-        found: &'static str,
-    },
-}
+notary_service_kit::impl_from_doc_error!(ConfigError);
 
 impl ServerConfig {
     /// Reads and validates the configuration file at `path` (`notary-server -config <path>`),
     /// with environment overrides from this process's environment.
     pub fn load(path: &Path) -> Result<ServerConfig, ConfigError> {
-        let bytes = read_config_file(path).map_err(|source| ConfigError::Read {
+        let env = |name: &str| std::env::var(name).ok();
+        let doc = Document::load(path, ENV_PREFIX, ENV_KEYS, &env).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let env = |name: &str| std::env::var(name).ok();
-        ServerConfig::from_json(&bytes, dir, &env).map_err(|err| match err {
-            ConfigError::Source(source) => ConfigError::Read {
-                path: path.to_owned(),
-                source,
-            },
-            other => other,
-        })
+        validate(&doc)
     }
 
     /// Validates configuration bytes (§11). Relative paths resolve against `config_dir`; `env`
@@ -340,22 +254,8 @@ impl ServerConfig {
         config_dir: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<ServerConfig, ConfigError> {
-        if bytes.len() > MAX_CONFIG_BYTES {
-            return Err(ConfigError::Source(SourceError::TooLarge {
-                limit: MAX_CONFIG_BYTES,
-            }));
-        }
-        let mut root = match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => map,
-            Ok(other) => {
-                return Err(ConfigError::Source(SourceError::NotAnObject {
-                    found: json_type(&other),
-                }));
-            }
-            Err(err) => return Err(ConfigError::Source(SourceError::Syntax(err))),
-        };
-        apply_env(&mut root, env);
-        Document { root, dir: config_dir }.validate()
+        let doc = Document::from_json(bytes, config_dir, ENV_PREFIX, ENV_KEYS, env).map_err(ConfigError::Source)?;
+        validate(&doc)
     }
 
     /// The configuration used when the server runs without a file: `127.0.0.1:4443` over plain
@@ -377,57 +277,6 @@ impl ServerConfig {
     }
 }
 
-impl LogLevel {
-    /// The `tracing` filter directive showing this level and everything more severe (`panic`
-    /// and `fatal` map to `error`, the most severe level `tracing` has).
-    pub fn tracing_filter(self) -> &'static str {
-        match self {
-            LogLevel::Panic | LogLevel::Fatal | LogLevel::Error => "error",
-            LogLevel::Warn => "warn",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-            LogLevel::Trace => "trace",
-        }
-    }
-
-    /// The logrus name (`warning`, not `warn`), as Go prints it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Panic => "panic",
-            LogLevel::Fatal => "fatal",
-            LogLevel::Error => "error",
-            LogLevel::Warn => "warning",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-            LogLevel::Trace => "trace",
-        }
-    }
-}
-
-impl FromStr for LogLevel {
-    type Err = ConfigError;
-
-    /// logrus `ParseLevel`: case-insensitive.
-    fn from_str(s: &str) -> Result<LogLevel, ConfigError> {
-        Ok(match s.to_lowercase().as_str() {
-            "panic" => LogLevel::Panic,
-            "fatal" => LogLevel::Fatal,
-            "error" => LogLevel::Error,
-            "warn" | "warning" => LogLevel::Warn,
-            "info" => LogLevel::Info,
-            "debug" => LogLevel::Debug,
-            "trace" => LogLevel::Trace,
-            _ => return Err(ConfigError::InvalidLogLevel { value: s.to_owned() }),
-        })
-    }
-}
-
-impl fmt::Display for LogLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl Default for CachingConfig {
     fn default() -> CachingConfig {
         CachingConfig {
@@ -437,433 +286,165 @@ impl Default for CachingConfig {
     }
 }
 
-/// Reads at most [`MAX_CONFIG_BYTES`] of a JSON configuration file.
-fn read_config_file(path: &Path) -> Result<Vec<u8>, SourceError> {
-    if let Some(extension) = path.extension().and_then(|e| e.to_str())
-        && OTHER_FORMATS.contains(&extension.to_ascii_lowercase().as_str())
-    {
-        return Err(SourceError::UnsupportedFormat {
-            extension: extension.to_owned(),
-        });
-    }
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    // One byte over the limit tells "exactly the limit" from "too large".
-    file.take(MAX_CONFIG_BYTES as u64 + 1).read_to_end(&mut bytes)?;
-    if bytes.len() > MAX_CONFIG_BYTES {
-        return Err(SourceError::TooLarge {
-            limit: MAX_CONFIG_BYTES,
-        });
-    }
-    Ok(bytes)
+/// All checks, in Go's order (§11).
+fn validate(doc: &Document<'_>) -> Result<ServerConfig, ConfigError> {
+    let logging_level = doc.log_level()?;
+    let gun_prefixes = gun_prefixes(doc)?;
+    doc.check_bugsnag()?;
+    let trust_service = trust_service(doc)?;
+    let storage = doc.storage()?;
+    let caching = caching(doc)?;
+    let (http_addr, tls) = listener(doc)?;
+    let auth = auth(doc)?;
+    Ok(ServerConfig {
+        http_addr,
+        tls,
+        trust_service,
+        storage,
+        auth,
+        logging_level,
+        caching,
+        gun_prefixes,
+    })
 }
 
-/// Sets every [`ENV_KEYS`] key whose `NOTARY_SERVER_…` variable is set and non-empty, as viper's
-/// `AutomaticEnv` does (the environment wins over the file). A scalar in the way of a section is
-/// replaced.
-fn apply_env(root: &mut Map<String, Value>, env: &dyn Fn(&str) -> Option<String>) {
-    'keys: for key in ENV_KEYS {
-        let name = format!("{ENV_PREFIX}{}", key.to_ascii_uppercase().replace('.', "_"));
-        let Some(value) = env(&name).filter(|v| !v.is_empty()) else {
-            continue;
-        };
-        let Some((sections, last)) = key.rsplit_once('.') else {
-            continue;
-        };
-        let mut map = &mut *root;
-        for section in sections.split('.') {
-            let name = member_name(map, section);
-            let slot = map.entry(name).or_insert_with(|| Value::Object(Map::new()));
-            if !slot.is_object() {
-                *slot = Value::Object(Map::new());
-            }
-            // Always an object by now; the `else` only satisfies the pattern.
-            let Value::Object(inner) = slot else {
-                continue 'keys;
-            };
-            map = inner;
-        }
-        let name = member_name(map, last);
-        map.insert(name, Value::String(value));
-    }
-}
-
-/// The name under which `map` holds `name` (matched case-insensitively), else `name` itself.
-fn member_name(map: &Map<String, Value>, name: &str) -> String {
-    if map.contains_key(name) {
-        return name.to_owned();
-    }
-    map.keys()
-        .find(|k| k.eq_ignore_ascii_case(name))
-        .cloned()
-        .unwrap_or_else(|| name.to_owned())
-}
-
-/// The member `name` of `map`, matched as viper does: exactly, else case-insensitively.
-fn member<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    map.get(name)
-        .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
-}
-
-/// The parsed file with environment overrides applied, read the way viper reads it.
-struct Document<'a> {
-    root: Map<String, Value>,
-    dir: &'a Path,
-}
-
-impl Document<'_> {
-    /// All checks, in Go's order (§11).
-    fn validate(&self) -> Result<ServerConfig, ConfigError> {
-        let logging_level = self.log_level()?;
-        let gun_prefixes = self.gun_prefixes()?;
-        self.check_bugsnag()?;
-        let trust_service = self.trust_service()?;
-        let storage = self.storage()?;
-        let caching = self.caching()?;
-        let (http_addr, tls) = self.listener()?;
-        let auth = self.auth()?;
-        Ok(ServerConfig {
-            http_addr,
-            tls,
-            trust_service,
-            storage,
-            auth,
-            logging_level,
-            caching,
-            gun_prefixes,
-        })
-    }
-
-    /// `logging.level`, `error` when unset.
-    fn log_level(&self) -> Result<LogLevel, ConfigError> {
-        let level = self.string("logging.level")?;
-        if level.is_empty() {
-            return Ok(LogLevel::Error);
-        }
-        level.parse()
-    }
-
-    /// §8: each prefix must be a clean relative path plus `/`. A string value is split at
-    /// whitespace (viper's `GetStringSlice`), which is also how the environment can set it.
-    fn gun_prefixes(&self) -> Result<Vec<String>, ConfigError> {
-        const KEY: &str = "repositories.gun_prefixes";
-        let prefixes = match self.lookup(KEY)? {
-            None => Vec::new(),
-            Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| scalar_text(item, &format!("{KEY}[{i}]"), "a string"))
-                .collect::<Result<_, _>>()?,
-            Some(other) => return Err(wrong_type(KEY, "a list of strings", other)),
-        };
-        for prefix in &prefixes {
-            let clean = go_path_clean(prefix.trim());
-            if format!("{clean}/") != *prefix || clean.starts_with('/') || clean.starts_with("..") {
-                return Err(ConfigError::InvalidGunPrefix { prefix: prefix.clone() });
-            }
-        }
-        Ok(prefixes)
-    }
-
-    /// `reporting.bugsnag`: any setting requires `api_key`. Bugsnag reporting itself is not
-    /// implemented, so the settings are not kept.
-    fn check_bugsnag(&self) -> Result<(), ConfigError> {
-        let api_key = self.string("reporting.bugsnag.api_key")?;
-        let release_stage = self.string("reporting.bugsnag.release_stage")?;
-        let endpoint = self.string("reporting.bugsnag.endpoint")?;
-        if api_key.is_empty() && !(release_stage.is_empty() && endpoint.is_empty()) {
-            return Err(ConfigError::MissingBugsnagApiKey);
-        }
-        Ok(())
-    }
-
-    /// `trust_service` (§10): type, then key algorithm, then the client certificate pair.
-    fn trust_service(&self) -> Result<TrustServiceConfig, ConfigError> {
-        match self.string("trust_service.type")?.as_str() {
-            "local" => return Ok(TrustServiceConfig::Local),
-            "remote" => {}
-            other => {
-                return Err(ConfigError::InvalidTrustServiceType {
-                    value: other.to_owned(),
-                });
-            }
-        }
-        let key_algorithm = match self.string("trust_service.key_algorithm")?.as_str() {
-            "ecdsa" => KeyType::Ecdsa,
-            "ed25519" => KeyType::Ed25519,
-            "rsa" => KeyType::Rsa,
-            other => {
-                return Err(ConfigError::InvalidKeyAlgorithm {
-                    algorithm: other.to_owned(),
-                });
-            }
-        };
-        let tls_ca_file = self.path("trust_service.tls_ca_file")?;
-        let cert = self.path("trust_service.tls_client_cert")?;
-        let key = self.path("trust_service.tls_client_key")?;
-        let tls_client = match (cert, key) {
-            (Some(cert), Some(key)) => Some(ClientCertFiles { cert, key }),
-            (None, None) => None,
-            _ => return Err(ConfigError::IncompleteSignerClientCert),
-        };
-        let hostname = self.string("trust_service.hostname")?;
-        if hostname.is_empty() {
-            return Err(ConfigError::MissingSignerHostname);
-        }
-        let port = self.string("trust_service.port")?;
-        let port = match port.parse::<u16>() {
-            Ok(n) if n != 0 => n,
-            _ => return Err(ConfigError::InvalidSignerPort { value: port }),
-        };
-        Ok(TrustServiceConfig::Remote {
-            hostname,
-            port,
-            key_algorithm,
-            tls_ca_file,
-            tls_client,
-        })
-    }
-
-    /// `storage.backend` and, for SQL backends, `storage.db_url`.
-    fn storage(&self) -> Result<StorageConfig, ConfigError> {
-        let backend = self.string("storage.backend")?;
-        match backend.as_str() {
-            "memory" => return Ok(StorageConfig::Memory),
-            "mysql" | "postgres" | "sqlite" | "sqlite3" => {}
-            "rethinkdb" => return Err(ConfigError::UnimplementedBackend { backend }),
-            _ => return Err(ConfigError::UnsupportedBackend { backend }),
-        }
-        let db_url = self.string("storage.db_url")?;
-        if db_url.is_empty() {
-            return Err(ConfigError::MissingDatabaseSource { backend });
-        }
-        Ok(match backend.as_str() {
-            "mysql" => StorageConfig::Mysql { db_url },
-            "postgres" => StorageConfig::Postgres { db_url },
-            _ => {
-                let file = sqlite_file(&db_url);
-                if file.is_empty() {
-                    return Err(ConfigError::MissingDatabaseSource { backend });
-                }
-                StorageConfig::Sqlite {
-                    path: resolve(self.dir, file),
-                }
-            }
-        })
-    }
-
-    /// `caching.max_age.*`: Go's `strconv.Atoi` of the value's text, in 0…31536000.
-    fn caching(&self) -> Result<CachingConfig, ConfigError> {
-        Ok(CachingConfig {
-            current_max_age: self.max_age("caching.max_age.current_metadata", DEFAULT_CURRENT_MAX_AGE)?,
-            consistent_max_age: self.max_age("caching.max_age.consistent_metadata", DEFAULT_CONSISTENT_MAX_AGE)?,
-        })
-    }
-
-    fn max_age(&self, key: &'static str, default: u32) -> Result<u32, ConfigError> {
-        let value = self.scalar(key, "a number")?;
-        if value.is_empty() {
-            return Ok(default);
-        }
-        match value.parse::<i64>() {
-            Ok(n) if (0..=i64::from(MAX_CACHE_MAX_AGE)).contains(&n) => {
-                u32::try_from(n).map_err(|_| ConfigError::InvalidMaxAge { key, value })
-            }
-            _ => Err(ConfigError::InvalidMaxAge { key, value }),
-        }
-    }
-
-    /// `server.http_addr`, then the TLS files (§10).
-    fn listener(&self) -> Result<(String, Option<TlsFiles>), ConfigError> {
-        let addr = self.string("server.http_addr")?;
-        if addr.is_empty() {
-            return Err(ConfigError::MissingHttpAddr);
-        }
-        let http_addr = listen_addr(&addr).ok_or(ConfigError::InvalidHttpAddr { addr })?;
-        let cert = self.path("server.tls_cert_file")?;
-        let key = self.path("server.tls_key_file")?;
-        let client_ca = self.path("server.client_ca_file")?;
-        let tls = match (cert, key, client_ca) {
-            (None, None, None) => None,
-            (Some(cert), Some(key), client_ca) => Some(TlsFiles { cert, key, client_ca }),
-            _ => return Err(ConfigError::IncompleteTls),
-        };
-        Ok((http_addr, tls))
-    }
-
-    /// `auth` (§9.1): only `type: token` enables anything; options are checked in Go's order.
-    fn auth(&self) -> Result<Option<TokenAuthConfig>, ConfigError> {
-        if self.string("auth.type")? != "token" {
-            return Ok(None);
-        }
-        let Some(Value::Object(options)) = self.lookup("auth.options")? else {
-            return Err(ConfigError::TokenAuthOptionsNotMap);
-        };
-        let option = |name: &'static str| match member(options, name) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            _ => Err(ConfigError::TokenAuthOption { name }),
-        };
-        let realm = option("realm")?;
-        let issuer = option("issuer")?;
-        let service = option("service")?;
-        let rootcertbundle = PathBuf::from(option("rootcertbundle")?);
-        let autoredirect = match member(options, "autoredirect") {
-            None => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(ConfigError::TokenAuthAutoRedirect),
-        };
-        Ok(Some(TokenAuthConfig {
-            realm,
-            service,
-            issuer,
-            rootcertbundle,
-            autoredirect,
-        }))
-    }
-
-    /// The value at a dotted key; `None` when it or a section on its path is absent or `null`.
-    fn lookup(&self, key: &str) -> Result<Option<&Value>, ConfigError> {
-        let mut map = &self.root;
-        let mut segments = key.split('.').peekable();
-        let mut walked = 0;
-        while let Some(segment) = segments.next() {
-            walked += segment.len() + 1;
-            let value = match member(map, segment) {
-                None | Some(Value::Null) => return Ok(None),
-                Some(value) => value,
-            };
-            if segments.peek().is_none() {
-                return Ok(Some(value));
-            }
-            let Value::Object(inner) = value else {
-                let section = key.get(..walked - 1).unwrap_or(key);
-                return Err(wrong_type(section, "an object", value));
-            };
-            map = inner;
-        }
-        Ok(None)
-    }
-
-    /// viper's `GetString`: the text of a scalar, empty when unset.
-    fn string(&self, key: &str) -> Result<String, ConfigError> {
-        self.scalar(key, "a string")
-    }
-
-    fn scalar(&self, key: &str, expected: &'static str) -> Result<String, ConfigError> {
-        match self.lookup(key)? {
-            None => Ok(String::new()),
-            Some(value) => scalar_text(value, key, expected),
-        }
-    }
-
-    /// Go's `GetPathRelativeToConfig`: unset when empty, else resolved against the config dir.
-    fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
-        let value = self.string(key)?;
-        Ok((!value.is_empty()).then(|| resolve(self.dir, &value)))
-    }
-}
-
-/// Go's `cast.ToString` of a JSON scalar; lists and objects are an error naming `key`.
-fn scalar_text(value: &Value, key: &str, expected: &'static str) -> Result<String, ConfigError> {
-    match value {
-        Value::Null => Ok(String::new()),
-        Value::String(s) => Ok(s.clone()),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Number(n) => Ok(number_text(n)),
-        other => Err(wrong_type(key, expected, other)),
-    }
-}
-
-/// A JSON number as Go prints the `float64` it decodes to (`'f'` format, shortest), keeping
-/// integers exact.
-fn number_text(n: &Number) -> String {
-    if let Some(i) = n.as_i64() {
-        return i.to_string();
-    }
-    if let Some(u) = n.as_u64() {
-        return u.to_string();
-    }
-    n.as_f64().map(|f| f.to_string()).unwrap_or_else(|| n.to_string())
-}
-
-fn wrong_type(key: &str, expected: &'static str, found: &Value) -> ConfigError {
-    ConfigError::WrongType {
-        key: key.to_owned(),
-        expected,
-        found: json_type(found),
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// `addr` as a bindable `host:port` (empty host → `0.0.0.0`), or `None` if it is not one: the
-/// host is a name, an IPv4 address or a bracketed IPv6 address, the port a number (Go would
-/// also take a service name).
-fn listen_addr(addr: &str) -> Option<String> {
-    let (host, port) = addr.rsplit_once(':')?;
-    port.parse::<u16>().ok()?;
-    if let Some(inner) = host.strip_prefix('[') {
-        let inner = inner.strip_suffix(']')?;
-        if inner.is_empty() || inner.contains(['[', ']']) {
-            return None;
-        }
-    } else if host.contains([':', '[', ']']) || host.contains(char::is_whitespace) {
-        return None;
-    }
-    if host.is_empty() {
-        return Some(format!("0.0.0.0:{port}"));
-    }
-    Some(addr.to_owned())
-}
-
-/// The file named by a SQLite `db_url`: a plain path, or one behind `sqlite://`, `sqlite:`,
-/// `file://` or `file:` (then without any `?…` query).
-fn sqlite_file(db_url: &str) -> &str {
-    let Some(rest) = ["sqlite://", "sqlite:", "file://", "file:"]
-        .iter()
-        .find_map(|prefix| db_url.strip_prefix(prefix))
-    else {
-        return db_url;
+/// §8: each prefix must be a clean relative path plus `/`. A string value is split at
+/// whitespace (viper's `GetStringSlice`), which is also how the environment can set it.
+fn gun_prefixes(doc: &Document<'_>) -> Result<Vec<String>, ConfigError> {
+    const KEY: &str = "repositories.gun_prefixes";
+    let prefixes = match doc.lookup(KEY)? {
+        None => Vec::new(),
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| scalar_text(item, &format!("{KEY}[{i}]"), "a string"))
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(wrong_type(KEY, "a list of strings", other).into()),
     };
-    rest.split_once('?').map_or(rest, |(file, _)| file)
-}
-
-/// Go's `GetPathRelativeToConfig`: absolute paths as written, relative ones joined to `dir` and
-/// cleaned lexically (`filepath.Clean`).
-fn resolve(dir: &Path, value: &str) -> PathBuf {
-    let path = Path::new(value);
-    if path.is_absolute() {
-        return path.to_path_buf();
-    }
-    let mut parts: Vec<Component<'_>> = Vec::new();
-    let joined = dir.join(path);
-    for component in joined.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match parts.last() {
-                Some(Component::Normal(_)) => {
-                    parts.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => parts.push(component),
-            },
-            other => parts.push(other),
+    for prefix in &prefixes {
+        let clean = go_path_clean(prefix.trim());
+        if format!("{clean}/") != *prefix || clean.starts_with('/') || clean.starts_with("..") {
+            return Err(ConfigError::InvalidGunPrefix { prefix: prefix.clone() });
         }
     }
-    if parts.is_empty() {
-        return PathBuf::from(".");
+    Ok(prefixes)
+}
+
+/// `trust_service` (§10): type, then key algorithm, then the client certificate pair.
+fn trust_service(doc: &Document<'_>) -> Result<TrustServiceConfig, ConfigError> {
+    match doc.string("trust_service.type")?.as_str() {
+        "local" => return Ok(TrustServiceConfig::Local),
+        "remote" => {}
+        other => {
+            return Err(ConfigError::InvalidTrustServiceType {
+                value: other.to_owned(),
+            });
+        }
     }
-    parts.iter().collect()
+    let key_algorithm = match doc.string("trust_service.key_algorithm")?.as_str() {
+        "ecdsa" => KeyType::Ecdsa,
+        "ed25519" => KeyType::Ed25519,
+        "rsa" => KeyType::Rsa,
+        other => {
+            return Err(ConfigError::InvalidKeyAlgorithm {
+                algorithm: other.to_owned(),
+            });
+        }
+    };
+    let tls_ca_file = doc.path("trust_service.tls_ca_file")?;
+    let cert = doc.path("trust_service.tls_client_cert")?;
+    let key = doc.path("trust_service.tls_client_key")?;
+    let tls_client = match (cert, key) {
+        (Some(cert), Some(key)) => Some(ClientCertFiles { cert, key }),
+        (None, None) => None,
+        _ => return Err(ConfigError::IncompleteSignerClientCert),
+    };
+    let hostname = doc.string("trust_service.hostname")?;
+    if hostname.is_empty() {
+        return Err(ConfigError::MissingSignerHostname);
+    }
+    let port = doc.string("trust_service.port")?;
+    let port = match port.parse::<u16>() {
+        Ok(n) if n != 0 => n,
+        _ => return Err(ConfigError::InvalidSignerPort { value: port }),
+    };
+    Ok(TrustServiceConfig::Remote {
+        hostname,
+        port,
+        key_algorithm,
+        tls_ca_file,
+        tls_client,
+    })
+}
+
+/// `caching.max_age.*`: Go's `strconv.Atoi` of the value's text, in 0…31536000.
+fn caching(doc: &Document<'_>) -> Result<CachingConfig, ConfigError> {
+    Ok(CachingConfig {
+        current_max_age: max_age(doc, "caching.max_age.current_metadata", DEFAULT_CURRENT_MAX_AGE)?,
+        consistent_max_age: max_age(doc, "caching.max_age.consistent_metadata", DEFAULT_CONSISTENT_MAX_AGE)?,
+    })
+}
+
+fn max_age(doc: &Document<'_>, key: &'static str, default: u32) -> Result<u32, ConfigError> {
+    let value = doc.scalar(key, "a number")?;
+    if value.is_empty() {
+        return Ok(default);
+    }
+    match value.parse::<i64>() {
+        Ok(n) if (0..=i64::from(MAX_CACHE_MAX_AGE)).contains(&n) => {
+            u32::try_from(n).map_err(|_| ConfigError::InvalidMaxAge { key, value })
+        }
+        _ => Err(ConfigError::InvalidMaxAge { key, value }),
+    }
+}
+
+/// `server.http_addr`, then the TLS files (§10).
+fn listener(doc: &Document<'_>) -> Result<(String, Option<TlsFiles>), ConfigError> {
+    let addr = doc.string("server.http_addr")?;
+    if addr.is_empty() {
+        return Err(ConfigError::MissingHttpAddr);
+    }
+    let http_addr = listen_addr(&addr).ok_or(ConfigError::InvalidHttpAddr { addr })?;
+    let cert = doc.path("server.tls_cert_file")?;
+    let key = doc.path("server.tls_key_file")?;
+    let client_ca = doc.path("server.client_ca_file")?;
+    let tls = match (cert, key, client_ca) {
+        (None, None, None) => None,
+        (Some(cert), Some(key), client_ca) => Some(TlsFiles { cert, key, client_ca }),
+        _ => return Err(ConfigError::IncompleteTls),
+    };
+    Ok((http_addr, tls))
+}
+
+/// `auth` (§9.1): only `type: token` enables anything; options are checked in Go's order.
+fn auth(doc: &Document<'_>) -> Result<Option<TokenAuthConfig>, ConfigError> {
+    if doc.string("auth.type")? != "token" {
+        return Ok(None);
+    }
+    let Some(Value::Object(options)) = doc.lookup("auth.options")? else {
+        return Err(ConfigError::TokenAuthOptionsNotMap);
+    };
+    let option = |name: &'static str| match member(options, name) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(ConfigError::TokenAuthOption { name }),
+    };
+    let realm = option("realm")?;
+    let issuer = option("issuer")?;
+    let service = option("service")?;
+    let rootcertbundle = PathBuf::from(option("rootcertbundle")?);
+    let autoredirect = match member(options, "autoredirect") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ConfigError::TokenAuthAutoRedirect),
+    };
+    Ok(Some(TokenAuthConfig {
+        realm,
+        service,
+        issuer,
+        rootcertbundle,
+        autoredirect,
+    }))
 }
 
 /// Go's `path.Clean` (slash-separated, lexical).
@@ -896,44 +477,6 @@ fn go_path_clean(path: &str) -> String {
     }
 }
 
-/// Go's `%q` of a string: double-quoted, with `"`, `\` and control characters escaped.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if c.is_control() && u32::from(c) < 0x80 => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Largest configuration accepted, in bytes.
-const MAX_CONFIG_BYTES: usize = 1 << 20;
-/// Extensions viper would read as a format other than JSON.
-const OTHER_FORMATS: &[&str] = &[
-    "yaml",
-    "yml",
-    "toml",
-    "hcl",
-    "properties",
-    "props",
-    "prop",
-    "ini",
-    "env",
-];
 /// Prefix of the environment overrides (viper `SetEnvPrefix("NOTARY_SERVER")`).
 const ENV_PREFIX: &str = "NOTARY_SERVER_";
 /// Every key this module reads as a scalar (or whitespace-separated list), so every key the

@@ -16,9 +16,11 @@
 pub mod config;
 pub mod error;
 pub mod http;
-pub mod logging;
 pub mod metrics;
 pub mod server;
 pub mod service;
 pub mod tls;
 pub mod trust;
+
+/// Go-shaped JSON log lines (shared with notary-signer).
+pub use notary_service_kit::logging;

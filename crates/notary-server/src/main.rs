@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use notary_server::config::{LogLevel, ServerConfig};
 use notary_server::server::{Server, default_data_dir};
 use notary_server::service::system_clock;
+use notary_service_kit::process::{Flags, fatal, shutdown_signal};
 
 struct Args {
     config: Option<PathBuf>,
@@ -74,31 +75,23 @@ fn main() -> ExitCode {
     })
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut out = Args {
         config: None,
         listen: None,
         version: false,
     };
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
-            None => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or(format!("{name} needs a value"))
-        };
-        match flag.trim_start_matches('-') {
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next() {
+        let mut value = |name: &str| flags.value(&flag).ok_or(format!("{name} needs a value"));
+        match flag.name.as_str() {
             "config" => out.config = Some(PathBuf::from(value("-config")?)),
             "listen" => out.listen = Some(value("--listen")?),
             "logf" => drop(value("-logf")?),
             "version" => out.version = true,
             // Go's pprof server and RethinkDB bootstrap have no equivalent; accepted for scripts.
             "debug" | "bootstrap" => {}
-            _ => return Err(format!("unknown flag {arg}")),
+            _ => return Err(format!("unknown flag {}", flag.arg)),
         }
     }
     Ok(out)
@@ -175,37 +168,4 @@ async fn log_level_signals(
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "{message}").and_then(|()| stdout.flush());
     }
-}
-
-/// Go logs start-up failures as one `fatal` JSON line and exits 1.
-fn fatal(message: &str) -> ExitCode {
-    let line = serde_json::json!({
-        "level": "fatal",
-        "msg": message,
-        "time": time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-    });
-    eprintln!("{line}");
-    ExitCode::from(1)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -14,6 +14,9 @@
 //! - relative paths under `server.*` and the SQLite `storage.db_url` resolve against the
 //!   configuration file's directory.
 //!
+//! Reading the file that way is [`notary_service_kit::config_doc`]'s, shared with notary-server;
+//! this module holds the signer's keys and checks.
+//!
 //! This module only reads and checks the file: certificates, keys and databases are opened by
 //! the code that uses them (a TLS file that cannot be loaded is for it to report, with Go's prefix
 //! `unable to set up TLS: `). The file is treated as hostile input: it is size-limited, and a value
@@ -29,12 +32,15 @@
 //!
 //! `sqlite`/`sqlite3` storage is our extension (Go's packaged binary has no SQLite driver).
 
-use std::fmt;
-use std::io::{self, Read};
-use std::path::{Component, Path, PathBuf};
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Number, Value};
+use notary_service_kit::config_doc::{Document, EnvLookup, go_quote, listen_addr};
+pub use notary_service_kit::config_doc::{LogLevel, SourceError, Storage as SignerStorage, TlsFiles};
+// For the tests below.
+#[cfg(test)]
+use notary_service_kit::config_doc::{MAX_CONFIG_BYTES, resolve};
+#[cfg(test)]
+use serde_json::Value;
 
 use crate::keys::alias_env_var;
 
@@ -55,60 +61,6 @@ pub struct SignerConfig {
     pub default_alias: Option<String>,
     /// `logging.level`, `error` by default.
     pub logging_level: LogLevel,
-}
-
-/// Certificate files of the gRPC listener, absolute or relative to the working directory.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TlsFiles {
-    /// `server.tls_cert_file`: PEM certificate chain, leaf first.
-    pub cert: PathBuf,
-    /// `server.tls_key_file`: PEM private key.
-    pub key: PathBuf,
-    /// `server.client_ca_file`: when set, every client must present a certificate issued by this
-    /// CA (mutual TLS, §2).
-    pub client_ca: Option<PathBuf>,
-}
-
-/// The `storage` section (§6.1).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SignerStorage {
-    /// `backend: memory`: keys are lost on restart; no passphrase is needed.
-    Memory,
-    /// `backend: mysql`, `db_url` a Go MySQL DSN.
-    Mysql {
-        /// `db_url` as written.
-        db_url: String,
-    },
-    /// `backend: postgres`, `db_url` a PostgreSQL connection string.
-    Postgres {
-        /// `db_url` as written.
-        db_url: String,
-    },
-    /// `backend: sqlite` or `sqlite3` (our extension).
-    Sqlite {
-        /// The database file: `db_url` without a `sqlite:` or `file:` prefix (nor, with a
-        /// prefix, a `?…` query), relative to the configuration file's directory.
-        path: PathBuf,
-    },
-}
-
-/// A logrus log level, as named in `logging.level`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LogLevel {
-    /// `panic`: only panics.
-    Panic,
-    /// `fatal`: only start-up failures and other fatal errors.
-    Fatal,
-    /// `error`, Go's default.
-    Error,
-    /// `warn` or `warning`.
-    Warn,
-    /// `info`: also one line per RPC.
-    Info,
-    /// `debug`.
-    Debug,
-    /// `trace`.
-    Trace,
 }
 
 /// Why a configuration was refused. `Display` is Go notary-signer's message where Go has one.
@@ -194,56 +146,18 @@ pub enum ConfigError {
     },
 }
 
-/// Why the configuration bytes could not be used at all.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SourceError {
-    /// The file could not be read.
-    #[error(transparent)]
-    Io(#[from] io::Error),
-    /// The file is larger than we are willing to read.
-    #[error("the configuration is larger than {limit} bytes")]
-    TooLarge {
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// The file extension names a format other than JSON.
-    #[error("unsupported config type {extension:?}: only JSON configuration files are supported")]
-    UnsupportedFormat {
-        /// The extension, without the dot.
-        extension: String,
-    },
-    /// The bytes are not JSON.
-    #[error("invalid JSON: {0}")]
-    Syntax(#[source] serde_json::Error),
-    /// The JSON is not an object at the top level.
-    #[error("the configuration must be a JSON object, not {found}")]
-    NotAnObject {
-        /// The JSON type found.
-        found: &'static str,
-    },
-}
+notary_service_kit::impl_from_doc_error!(ConfigError);
 
 impl SignerConfig {
     /// Reads and validates the configuration file at `path` (`notary-signer -config <path>`), with
     /// environment overrides and passphrase variables from this process's environment.
     pub fn load(path: &Path) -> Result<SignerConfig, ConfigError> {
-        let bytes = read_config_file(path).map_err(|source| ConfigError::Read {
+        let env = |name: &str| std::env::var(name).ok();
+        let doc = Document::load(path, ENV_PREFIX, ENV_KEYS, &env).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let env = |name: &str| std::env::var(name).ok();
-        SignerConfig::from_json(&bytes, dir, &env).map_err(|err| match err {
-            ConfigError::Source(source) => ConfigError::Read {
-                path: path.to_owned(),
-                source,
-            },
-            other => other,
-        })
+        validate(&doc, &env)
     }
 
     /// Validates configuration bytes (§8). Relative paths resolve against `config_dir`; `env`
@@ -253,443 +167,78 @@ impl SignerConfig {
         config_dir: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<SignerConfig, ConfigError> {
-        if bytes.len() > MAX_CONFIG_BYTES {
-            return Err(ConfigError::Source(SourceError::TooLarge {
-                limit: MAX_CONFIG_BYTES,
-            }));
-        }
-        let mut root = match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => map,
-            Ok(other) => {
-                return Err(ConfigError::Source(SourceError::NotAnObject {
-                    found: json_type(&other),
-                }));
-            }
-            Err(err) => return Err(ConfigError::Source(SourceError::Syntax(err))),
-        };
-        apply_env(&mut root, env);
-        Document { root, dir: config_dir }.validate(env)
+        let doc = Document::from_json(bytes, config_dir, ENV_PREFIX, ENV_KEYS, env).map_err(ConfigError::Source)?;
+        validate(&doc, env)
     }
 }
 
-impl LogLevel {
-    /// The `tracing` filter directive showing this level and everything more severe (`panic`
-    /// and `fatal` map to `error`, the most severe level `tracing` has).
-    pub fn tracing_filter(self) -> &'static str {
-        match self {
-            LogLevel::Panic | LogLevel::Fatal | LogLevel::Error => "error",
-            LogLevel::Warn => "warn",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-            LogLevel::Trace => "trace",
-        }
-    }
-
-    /// The logrus name (`warning`, not `warn`), as Go prints it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Panic => "panic",
-            LogLevel::Fatal => "fatal",
-            LogLevel::Error => "error",
-            LogLevel::Warn => "warning",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-            LogLevel::Trace => "trace",
-        }
-    }
-}
-
-impl FromStr for LogLevel {
-    type Err = ConfigError;
-
-    /// logrus `ParseLevel`: case-insensitive.
-    fn from_str(s: &str) -> Result<LogLevel, ConfigError> {
-        Ok(match s.to_lowercase().as_str() {
-            "panic" => LogLevel::Panic,
-            "fatal" => LogLevel::Fatal,
-            "error" => LogLevel::Error,
-            "warn" | "warning" => LogLevel::Warn,
-            "info" => LogLevel::Info,
-            "debug" => LogLevel::Debug,
-            "trace" => LogLevel::Trace,
-            _ => return Err(ConfigError::InvalidLogLevel { value: s.to_owned() }),
-        })
-    }
-}
-
-impl fmt::Display for LogLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Reads at most [`MAX_CONFIG_BYTES`] of a JSON configuration file.
-fn read_config_file(path: &Path) -> Result<Vec<u8>, SourceError> {
-    if let Some(extension) = path.extension().and_then(|e| e.to_str())
-        && OTHER_FORMATS.contains(&extension.to_ascii_lowercase().as_str())
-    {
-        return Err(SourceError::UnsupportedFormat {
-            extension: extension.to_owned(),
-        });
-    }
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    // One byte over the limit tells "exactly the limit" from "too large".
-    file.take(MAX_CONFIG_BYTES as u64 + 1).read_to_end(&mut bytes)?;
-    if bytes.len() > MAX_CONFIG_BYTES {
-        return Err(SourceError::TooLarge {
-            limit: MAX_CONFIG_BYTES,
-        });
-    }
-    Ok(bytes)
-}
-
-/// Sets every [`ENV_KEYS`] key whose `NOTARY_SIGNER_…` variable is set and non-empty, as viper's
-/// `AutomaticEnv` does (the environment wins over the file). A scalar in the way of a section is
-/// replaced.
-fn apply_env(root: &mut Map<String, Value>, env: &dyn Fn(&str) -> Option<String>) {
-    'keys: for key in ENV_KEYS {
-        let name = format!("{ENV_PREFIX}{}", key.to_ascii_uppercase().replace('.', "_"));
-        let Some(value) = env(&name).filter(|v| !v.is_empty()) else {
-            continue;
-        };
-        let (sections, last) = key.rsplit_once('.').unwrap_or(("", key));
-        let mut map = &mut *root;
-        for section in sections.split('.').filter(|s| !s.is_empty()) {
-            let name = member_name(map, section);
-            let slot = map.entry(name).or_insert_with(|| Value::Object(Map::new()));
-            if !slot.is_object() {
-                *slot = Value::Object(Map::new());
-            }
-            // Always an object by now; the `else` only satisfies the pattern.
-            let Value::Object(inner) = slot else {
-                continue 'keys;
-            };
-            map = inner;
-        }
-        let name = member_name(map, last);
-        map.insert(name, Value::String(value));
-    }
-}
-
-/// The name under which `map` holds `name` (matched case-insensitively), else `name` itself.
-fn member_name(map: &Map<String, Value>, name: &str) -> String {
-    if map.contains_key(name) {
-        return name.to_owned();
-    }
-    map.keys()
-        .find(|k| k.eq_ignore_ascii_case(name))
-        .cloned()
-        .unwrap_or_else(|| name.to_owned())
-}
-
-/// The member `name` of `map`, matched as viper does: exactly, else case-insensitively.
-fn member<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    map.get(name)
-        .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
-}
-
-/// The parsed file with environment overrides applied, read the way viper reads it.
-struct Document<'a> {
-    root: Map<String, Value>,
-    dir: &'a Path,
-}
-
-impl Document<'_> {
-    /// All checks, in Go's order (§8: `parseSignerConfig`).
-    fn validate(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<SignerConfig, ConfigError> {
-        let logging_level = self.log_level()?;
-        self.check_bugsnag()?;
-        let (grpc_addr, tls) = self.listener()?;
-        let storage = self.storage()?;
-        let default_alias = match storage {
-            SignerStorage::Memory => None,
-            _ => Some(self.default_alias(env)?),
-        };
-        Ok(SignerConfig {
-            grpc_addr,
-            tls,
-            storage,
-            default_alias,
-            logging_level,
-        })
-    }
-
-    /// `logging.level`, `error` when unset.
-    fn log_level(&self) -> Result<LogLevel, ConfigError> {
-        let level = self.string("logging.level")?;
-        if level.is_empty() {
-            return Ok(LogLevel::Error);
-        }
-        level.parse()
-    }
-
-    /// `reporting.bugsnag`: any setting requires `api_key`. Bugsnag reporting itself is not
-    /// implemented, so the settings are not kept.
-    fn check_bugsnag(&self) -> Result<(), ConfigError> {
-        let api_key = self.string("reporting.bugsnag.api_key")?;
-        let release_stage = self.string("reporting.bugsnag.release_stage")?;
-        let endpoint = self.string("reporting.bugsnag.endpoint")?;
-        if api_key.is_empty() && !(release_stage.is_empty() && endpoint.is_empty()) {
-            return Err(ConfigError::MissingBugsnagApiKey);
-        }
-        Ok(())
-    }
-
-    /// Go's `getAddrAndTLSConfig`: the TLS files first (required), then `server.grpc_addr`.
-    fn listener(&self) -> Result<(String, TlsFiles), ConfigError> {
-        let cert = self.path("server.tls_cert_file")?;
-        let key = self.path("server.tls_key_file")?;
-        let client_ca = self.path("server.client_ca_file")?;
-        let tls = match (cert, key) {
-            (Some(cert), Some(key)) => TlsFiles { cert, key, client_ca },
-            (None, None) => {
-                return Err(ConfigError::MissingTls {
-                    keys: "server.tls_cert_file and server.tls_key_file",
-                });
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError::MissingTls {
-                    keys: "server.tls_cert_file",
-                });
-            }
-            (Some(_), None) => {
-                return Err(ConfigError::MissingTls {
-                    keys: "server.tls_key_file",
-                });
-            }
-        };
-        let addr = self.string("server.grpc_addr")?;
-        if addr.is_empty() {
-            return Err(ConfigError::MissingGrpcAddr);
-        }
-        let grpc_addr = listen_addr(&addr).ok_or(ConfigError::InvalidGrpcAddr { addr })?;
-        Ok((grpc_addr, tls))
-    }
-
-    /// `storage.backend` (§6.1) and, for SQL backends, `storage.db_url` (Go's `ParseSQLStorage`).
-    fn storage(&self) -> Result<SignerStorage, ConfigError> {
-        let backend = self.string("storage.backend")?;
-        match backend.as_str() {
-            "memory" => return Ok(SignerStorage::Memory),
-            "mysql" | "postgres" | "sqlite" | "sqlite3" => {}
-            "rethinkdb" => return Err(ConfigError::UnimplementedBackend { backend }),
-            _ => return Err(ConfigError::UnsupportedBackend { backend }),
-        }
-        let db_url = self.string("storage.db_url")?;
-        if db_url.is_empty() {
-            return Err(ConfigError::MissingDatabaseSource { backend });
-        }
-        Ok(match backend.as_str() {
-            "mysql" => SignerStorage::Mysql { db_url },
-            "postgres" => SignerStorage::Postgres { db_url },
-            _ => {
-                let file = sqlite_file(&db_url);
-                if file.is_empty() {
-                    return Err(ConfigError::MissingDatabaseSource { backend });
-                }
-                SignerStorage::Sqlite {
-                    path: resolve(self.dir, file),
-                }
-            }
-        })
-    }
-
-    /// Go's `getDefaultAlias` (§6.4): `storage.default_alias`, else the top-level `default_alias`
-    /// (`NOTARY_SIGNER_DEFAULT_ALIAS`). Then, unlike Go, its passphrase variable must be set.
-    fn default_alias(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
-        let mut alias = self.string("storage.default_alias")?;
-        if alias.is_empty() {
-            alias = self.string("default_alias")?;
-        }
-        if alias.is_empty() {
-            return Err(ConfigError::MissingDefaultAlias);
-        }
-        let variable = alias_env_var(&alias);
-        if env(&variable).is_none_or(|value| value.is_empty()) {
-            return Err(ConfigError::MissingPassphrase { alias, variable });
-        }
-        Ok(alias)
-    }
-
-    /// The value at a dotted key; `None` when it or a section on its path is absent or `null`.
-    fn lookup(&self, key: &str) -> Result<Option<&Value>, ConfigError> {
-        let mut map = &self.root;
-        let mut segments = key.split('.').peekable();
-        let mut walked = 0;
-        while let Some(segment) = segments.next() {
-            walked += segment.len() + 1;
-            let value = match member(map, segment) {
-                None | Some(Value::Null) => return Ok(None),
-                Some(value) => value,
-            };
-            if segments.peek().is_none() {
-                return Ok(Some(value));
-            }
-            let Value::Object(inner) = value else {
-                let section = key.get(..walked - 1).unwrap_or(key);
-                return Err(wrong_type(section, "an object", value));
-            };
-            map = inner;
-        }
-        Ok(None)
-    }
-
-    /// viper's `GetString`: the text of a scalar, empty when unset.
-    fn string(&self, key: &str) -> Result<String, ConfigError> {
-        match self.lookup(key)? {
-            None => Ok(String::new()),
-            Some(value) => scalar_text(value, key, "a string"),
-        }
-    }
-
-    /// Go's `GetPathRelativeToConfig`: unset when empty, else resolved against the config dir.
-    fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
-        let value = self.string(key)?;
-        Ok((!value.is_empty()).then(|| resolve(self.dir, &value)))
-    }
-}
-
-/// Go's `cast.ToString` of a JSON scalar; lists and objects are an error naming `key`.
-fn scalar_text(value: &Value, key: &str, expected: &'static str) -> Result<String, ConfigError> {
-    match value {
-        Value::Null => Ok(String::new()),
-        Value::String(s) => Ok(s.clone()),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Number(n) => Ok(number_text(n)),
-        other => Err(wrong_type(key, expected, other)),
-    }
-}
-
-/// A JSON number as Go prints the `float64` it decodes to (`'f'` format, shortest), keeping
-/// integers exact.
-fn number_text(n: &Number) -> String {
-    if let Some(i) = n.as_i64() {
-        return i.to_string();
-    }
-    if let Some(u) = n.as_u64() {
-        return u.to_string();
-    }
-    n.as_f64().map(|f| f.to_string()).unwrap_or_else(|| n.to_string())
-}
-
-fn wrong_type(key: &str, expected: &'static str, found: &Value) -> ConfigError {
-    ConfigError::WrongType {
-        key: key.to_owned(),
-        expected,
-        found: json_type(found),
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// `addr` as a bindable `host:port` (empty host → `0.0.0.0`), or `None` if it is not one: the
-/// host is a name, an IPv4 address or a bracketed IPv6 address, the port a number (Go would
-/// also take a service name).
-fn listen_addr(addr: &str) -> Option<String> {
-    let (host, port) = addr.rsplit_once(':')?;
-    port.parse::<u16>().ok()?;
-    if let Some(inner) = host.strip_prefix('[') {
-        let inner = inner.strip_suffix(']')?;
-        if inner.is_empty() || inner.contains(['[', ']']) {
-            return None;
-        }
-    } else if host.contains([':', '[', ']']) || host.contains(char::is_whitespace) {
-        return None;
-    }
-    if host.is_empty() {
-        return Some(format!("0.0.0.0:{port}"));
-    }
-    Some(addr.to_owned())
-}
-
-/// The file named by a SQLite `db_url`: a plain path, or one behind `sqlite://`, `sqlite:`,
-/// `file://` or `file:` (then without any `?…` query).
-fn sqlite_file(db_url: &str) -> &str {
-    let Some(rest) = ["sqlite://", "sqlite:", "file://", "file:"]
-        .iter()
-        .find_map(|prefix| db_url.strip_prefix(prefix))
-    else {
-        return db_url;
+/// All checks, in Go's order (§8: `parseSignerConfig`).
+fn validate(doc: &Document<'_>, env: EnvLookup<'_>) -> Result<SignerConfig, ConfigError> {
+    let logging_level = doc.log_level()?;
+    doc.check_bugsnag()?;
+    let (grpc_addr, tls) = listener(doc)?;
+    let storage = doc.storage()?;
+    let default_alias = match storage {
+        SignerStorage::Memory => None,
+        _ => Some(default_alias(doc, env)?),
     };
-    rest.split_once('?').map_or(rest, |(file, _)| file)
+    Ok(SignerConfig {
+        grpc_addr,
+        tls,
+        storage,
+        default_alias,
+        logging_level,
+    })
 }
 
-/// Go's `GetPathRelativeToConfig`: absolute paths as written, relative ones joined to `dir` and
-/// cleaned lexically (`filepath.Clean`).
-fn resolve(dir: &Path, value: &str) -> PathBuf {
-    let path = Path::new(value);
-    if path.is_absolute() {
-        return path.to_path_buf();
-    }
-    let mut parts: Vec<Component<'_>> = Vec::new();
-    let joined = dir.join(path);
-    for component in joined.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match parts.last() {
-                Some(Component::Normal(_)) => {
-                    parts.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => parts.push(component),
-            },
-            other => parts.push(other),
+/// Go's `getAddrAndTLSConfig`: the TLS files first (required), then `server.grpc_addr`.
+fn listener(doc: &Document<'_>) -> Result<(String, TlsFiles), ConfigError> {
+    let cert = doc.path("server.tls_cert_file")?;
+    let key = doc.path("server.tls_key_file")?;
+    let client_ca = doc.path("server.client_ca_file")?;
+    let tls = match (cert, key) {
+        (Some(cert), Some(key)) => TlsFiles { cert, key, client_ca },
+        (None, None) => {
+            return Err(ConfigError::MissingTls {
+                keys: "server.tls_cert_file and server.tls_key_file",
+            });
         }
-    }
-    if parts.is_empty() {
-        return PathBuf::from(".");
-    }
-    parts.iter().collect()
-}
-
-/// Go's `%q` of a string: double-quoted, with `"`, `\` and control characters escaped.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if c.is_control() && u32::from(c) < 0x80 => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
+        (None, Some(_)) => {
+            return Err(ConfigError::MissingTls {
+                keys: "server.tls_cert_file",
+            });
         }
+        (Some(_), None) => {
+            return Err(ConfigError::MissingTls {
+                keys: "server.tls_key_file",
+            });
+        }
+    };
+    let addr = doc.string("server.grpc_addr")?;
+    if addr.is_empty() {
+        return Err(ConfigError::MissingGrpcAddr);
     }
-    out.push('"');
-    out
+    let grpc_addr = listen_addr(&addr).ok_or(ConfigError::InvalidGrpcAddr { addr })?;
+    Ok((grpc_addr, tls))
 }
 
-/// Largest configuration accepted, in bytes.
-const MAX_CONFIG_BYTES: usize = 1 << 20;
-/// Extensions viper would read as a format other than JSON.
-const OTHER_FORMATS: &[&str] = &[
-    "yaml",
-    "yml",
-    "toml",
-    "hcl",
-    "properties",
-    "props",
-    "prop",
-    "ini",
-    "env",
-];
+/// Go's `getDefaultAlias` (§6.4): `storage.default_alias`, else the top-level `default_alias`
+/// (`NOTARY_SIGNER_DEFAULT_ALIAS`). Then, unlike Go, its passphrase variable must be set.
+fn default_alias(doc: &Document<'_>, env: EnvLookup<'_>) -> Result<String, ConfigError> {
+    let mut alias = doc.string("storage.default_alias")?;
+    if alias.is_empty() {
+        alias = doc.string("default_alias")?;
+    }
+    if alias.is_empty() {
+        return Err(ConfigError::MissingDefaultAlias);
+    }
+    let variable = alias_env_var(&alias);
+    if env(&variable).is_none_or(|value| value.is_empty()) {
+        return Err(ConfigError::MissingPassphrase { alias, variable });
+    }
+    Ok(alias)
+}
+
 /// Prefix of the environment overrides (viper `SetEnvPrefix("NOTARY_SIGNER")`).
 const ENV_PREFIX: &str = "NOTARY_SIGNER_";
 /// Every key this module reads, so every key the environment can override. `default_alias` is

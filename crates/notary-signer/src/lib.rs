@@ -32,7 +32,9 @@
 
 pub mod config;
 pub mod keys;
-pub mod logging;
 pub mod reseal;
 pub mod server;
 pub mod service;
+
+/// Go-shaped JSON log lines (shared with notary-server).
+pub use notary_service_kit::logging;

@@ -7,6 +7,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use notary_service_kit::process::{Flags, fatal, shutdown_signal};
 use notary_signer::config::SignerConfig;
 use notary_signer::server::SignerServerHandle;
 
@@ -14,14 +15,10 @@ fn main() -> ExitCode {
     let mut config_path: Option<PathBuf> = None;
     let mut listen: Option<String> = None;
     let mut reseal_to: Option<String> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || inline.clone().or_else(|| args.next());
-        match flag.trim_start_matches('-') {
+    let mut flags = Flags::new(std::env::args().skip(1));
+    while let Some(flag) = flags.next() {
+        let mut value = || flags.value(&flag);
+        match flag.name.as_str() {
             "config" => config_path = value().map(PathBuf::from),
             "listen" => listen = value(),
             "reseal-to" => reseal_to = value(),
@@ -36,7 +33,8 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "notary-signer: unknown flag {arg}\nusage: notary-signer -config FILE [--listen HOST:PORT] [-reseal-to ALIAS]"
+                    "notary-signer: unknown flag {}\nusage: notary-signer -config FILE [--listen HOST:PORT] [-reseal-to ALIAS]",
+                    flag.arg
                 );
                 return ExitCode::from(2);
             }
@@ -97,38 +95,8 @@ async fn reseal(config: &SignerConfig, alias: &str) -> ExitCode {
 
 fn init_logging(level: &str) {
     tracing_subscriber::fmt()
-        .event_format(notary_server_log_format())
+        .event_format(notary_signer::logging::GoJson)
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .with_writer(std::io::stderr)
         .init();
-}
-
-/// Go-shaped JSON log lines (shared with notary-server).
-fn notary_server_log_format() -> notary_signer::logging::GoJson {
-    notary_signer::logging::GoJson
-}
-
-/// Go logs start-up failures as one `fatal` JSON line and exits 1.
-fn fatal(message: &str) -> ExitCode {
-    let line = serde_json::json!({
-        "level": "fatal",
-        "msg": message,
-        "time": time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-    });
-    eprintln!("{line}");
-    ExitCode::from(1)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
-        let _ = ctrl_c.await;
-        return;
-    };
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term.recv() => {}
-    }
 }

@@ -1,7 +1,10 @@
-//! Log lines in Go notary-signer's shape, the same as notary-server's (server-behaviour.md §12): one
-//! flat JSON object per line on stderr with `level` (logrus names: `error`, `warning`, `info`,
+//! Log lines in Go notary's shape (notary-server and notary-signer alike, server-behaviour.md
+//! §12): one flat JSON object per line with `level` (logrus names: `error`, `warning`, `info`,
 //! `debug`), `msg`, `time` (RFC 3339) and the event's fields at the top level, e.g.
 //! `{"level":"info","msg":"response completed","time":"…","http.response.status":200,…}`.
+//!
+//! [`GoJson`] is a `tracing_subscriber` event formatter; installing the subscriber (writer, level
+//! filter, reloading) is left to each service.
 
 use std::fmt;
 
@@ -74,5 +77,73 @@ impl Visit for FieldMap {
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.0.insert(field.name().into(), Value::from(value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| io::Error::other("poisoned"))?
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn one_flat_json_object_per_line() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(GoJson)
+            .with_max_level(Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(
+                http.response.status = 200_u64,
+                ok = true,
+                delta = -1_i64,
+                "response completed"
+            );
+            tracing::info!(name = "x", level = "shadowed");
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["level"], "warning");
+        assert_eq!(lines[0]["msg"], "response completed");
+        assert_eq!(lines[0]["http.response.status"], 200);
+        assert_eq!(
+            (&lines[0]["ok"], &lines[0]["delta"]),
+            (&Value::from(true), &Value::from(-1))
+        );
+        assert!(
+            time::OffsetDateTime::parse(
+                lines[0]["time"].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339
+            )
+            .is_ok()
+        );
+        // No message: an empty `msg`; a field never overwrites `level`, `msg` or `time`.
+        assert_eq!(
+            (&lines[1]["level"], &lines[1]["msg"]),
+            (&Value::from("info"), &Value::from(""))
+        );
+        assert_eq!(lines[1]["name"], "x");
     }
 }
