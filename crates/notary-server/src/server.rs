@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use notary_storage::any::AnyStore;
 use notary_storage::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
@@ -27,7 +28,7 @@ pub const PASSPHRASE_ENV: &str = "NOTARY_SERVER_LOCAL_TRUST_PASSPHRASE";
 #[non_exhaustive]
 pub enum StartError {
     /// The storage backend is valid Go configuration that this server does not implement yet.
-    #[error("storage backend {0} is not supported by this notary-server yet (use sqlite or memory)")]
+    #[error("storage backend {0} is not supported by this notary-server (use sqlite, memory or postgres)")]
     UnsupportedBackend(&'static str),
     /// The remote trust service's settings are unusable.
     #[error("{0}")]
@@ -38,6 +39,11 @@ pub enum StartError {
         "auth type \"token\" is not supported by this notary-server yet; refusing to start without the configured authentication"
     )]
     UnsupportedAuth,
+    /// PostgreSQL with the local trust service needs a passphrase every server shares.
+    #[error(
+        "storage backend postgres with trust_service type local needs NOTARY_SERVER_LOCAL_TRUST_PASSPHRASE (the same on every server using the database)"
+    )]
+    SharedSecretNeeded,
     /// The database could not be opened.
     #[error("cannot open the database: {0}")]
     Store(#[from] notary_storage::StoreError),
@@ -60,10 +66,10 @@ pub enum StartError {
 /// A bound, ready server.
 pub struct Server {
     listener: TcpListener,
-    app: Arc<App<SqliteStore, ConfiguredTrust<SqliteStore>>>,
+    app: Arc<App<AnyStore, ConfiguredTrust<AnyStore>>>,
     tls: Option<Arc<rustls::ServerConfig>>,
     addr: SocketAddr,
-    store: Arc<SqliteStore>,
+    store: Arc<AnyStore>,
 }
 
 impl Server {
@@ -78,12 +84,12 @@ impl Server {
                 aws_lc_rs::rand::fill(&mut secret)
                     .map_err(|_| StartError::Sealing(crate::trust::sealing::SealError::RandomFailed))?;
                 (
-                    SqliteStore::open_in_memory().await?,
+                    AnyStore::Sqlite(SqliteStore::open_in_memory().await?),
                     Sealer::from_key("memory", secret)?,
                 )
             }
             StorageConfig::Sqlite { path } => {
-                let store = SqliteStore::open(path).await?;
+                let store = AnyStore::Sqlite(SqliteStore::open(path).await?);
                 let sealer = match std::env::var(PASSPHRASE_ENV) {
                     Ok(passphrase) if !passphrase.is_empty() => {
                         tokio::task::spawn_blocking(move || Sealer::from_passphrase("passphrase", &passphrase))
@@ -94,6 +100,21 @@ impl Server {
                 };
                 (store, sealer)
             }
+            #[cfg(feature = "postgres")]
+            StorageConfig::Postgres { db_url } => {
+                // Every server on the database must open the same sealed keys: a shared passphrase,
+                // not a key file beside one of them.
+                let passphrase = std::env::var(PASSPHRASE_ENV)
+                    .ok()
+                    .filter(|p| !p.is_empty())
+                    .ok_or(StartError::SharedSecretNeeded)?;
+                let store = AnyStore::Postgres(notary_storage::postgres::PostgresStore::connect(db_url).await?);
+                let sealer = tokio::task::spawn_blocking(move || Sealer::from_passphrase("passphrase", &passphrase))
+                    .await
+                    .map_err(|_| StartError::Sealing(crate::trust::sealing::SealError::RandomFailed))??;
+                (store, sealer)
+            }
+            #[cfg(not(feature = "postgres"))]
             StorageConfig::Postgres { .. } => return Err(StartError::UnsupportedBackend("postgres")),
             StorageConfig::Mysql { .. } => return Err(StartError::UnsupportedBackend("mysql")),
         };

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use notary_proto::health::health_server::HealthServer;
 use notary_proto::signer::key_management_server::KeyManagementServer;
 use notary_proto::signer::signer_server::SignerServer;
+use notary_storage::any::AnyStore;
 use notary_storage::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
@@ -27,7 +28,7 @@ const MEMORY_ALIAS: &str = "memory";
 #[non_exhaustive]
 pub enum StartError {
     /// A backend that is valid Go configuration but not implemented here yet.
-    #[error("storage backend {0} is not supported by this notary-signer yet (use sqlite or memory)")]
+    #[error("storage backend {0} is not supported by this notary-signer (use sqlite, memory or postgres)")]
     UnsupportedBackend(&'static str),
     /// The database could not be opened.
     #[error("failed to create a new keydbstore: {0}")]
@@ -48,10 +49,10 @@ pub enum StartError {
 /// A bound, ready signer.
 pub struct SignerServerHandle {
     listener: TcpListener,
-    service: Arc<SignerService<SqliteStore>>,
+    service: Arc<SignerService<AnyStore>>,
     tls: ServerTlsConfig,
     addr: SocketAddr,
-    store: SqliteStore,
+    store: AnyStore,
 }
 
 impl SignerServerHandle {
@@ -73,16 +74,23 @@ impl SignerServerHandle {
                 let passphrase = hex::encode(secret);
                 let passphrases = Passphrases::from_lookup(move |_| Some(passphrase.clone()));
                 (
-                    SqliteStore::open_in_memory().await?,
+                    AnyStore::Sqlite(SqliteStore::open_in_memory().await?),
                     passphrases,
                     MEMORY_ALIAS.to_owned(),
                 )
             }
             SignerStorage::Sqlite { path } => (
-                SqliteStore::open(path).await?,
+                AnyStore::Sqlite(SqliteStore::open(path).await?),
                 Passphrases::from_process_env(),
                 config.default_alias.clone().unwrap_or_default(),
             ),
+            #[cfg(feature = "postgres")]
+            SignerStorage::Postgres { db_url } => (
+                AnyStore::Postgres(notary_storage::postgres::PostgresStore::connect(db_url).await?),
+                Passphrases::from_process_env(),
+                config.default_alias.clone().unwrap_or_default(),
+            ),
+            #[cfg(not(feature = "postgres"))]
             SignerStorage::Postgres { .. } => return Err(StartError::UnsupportedBackend("postgres")),
             SignerStorage::Mysql { .. } => return Err(StartError::UnsupportedBackend("mysql")),
         };

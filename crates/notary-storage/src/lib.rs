@@ -7,6 +7,7 @@
 //! with the lower-case hex SHA-256 of those bytes. Keys arrive already sealed (encrypted): this
 //! crate never sees plaintext key material. No TUF rules live here.
 
+pub mod any;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod sql;
