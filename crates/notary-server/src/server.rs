@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use crate::config::{ServerConfig, StorageConfig, TrustServiceConfig};
 use crate::http::{self, App, HttpOptions};
 use crate::metrics::Metrics;
-use crate::service::{Clock, Service};
+use crate::service::{CachePolicy, Clock, Service};
 use crate::trust::ConfiguredTrust;
 use crate::trust::local::LocalTrust;
 use crate::trust::remote::{RemoteOptions, RemoteTrust};
@@ -143,7 +143,12 @@ impl Server {
                 client_identity: tls_client.as_ref().map(|c| (c.cert.as_path(), c.key.as_path())),
             })?),
         });
-        let service = Service::new(store.clone(), trust, clock, Arc::new(Metrics::default()));
+        let cache_policy = match &*store {
+            AnyStore::Sqlite(_) => CachePolicy::SoleWriter,
+            #[cfg(feature = "postgres")]
+            AnyStore::Postgres(_) => CachePolicy::SharedDatabase,
+        };
+        let service = Service::new(store.clone(), trust, clock, Arc::new(Metrics::default()), cache_policy);
         let options = HttpOptions {
             current_max_age: config.caching.current_max_age,
             consistent_max_age: config.caching.consistent_max_age,

@@ -4,8 +4,10 @@
 //! **Cache.** Reads of current metadata (`{role}.json`) are answered from memory: one map lookup,
 //! no database round trip. The cache holds each GUN's highest-version files as loaded from the
 //! store, and is replaced (never patched) under the GUN's write lock by every publish, lazy re-sign
-//! and delete of this process, so it cannot go stale here. Expiry is checked on every read of
-//! `timestamp.json`/`snapshot.json`, so an expired timestamp is re-signed (§5.1) even when cached.
+//! and delete of this process, so it cannot go stale here. With a database other servers also
+//! write (PostgreSQL, [`CachePolicy::SharedDatabase`]) every read goes to the database instead.
+//! Expiry is checked on every read of `timestamp.json`/`snapshot.json`, so an expired timestamp is
+//! re-signed (§5.1) even when cached.
 //!
 //! **Writes** of one GUN are serialised by a striped lock, so a publish validates against the state
 //! it will replace; the store's version rule (one transaction) still guards against other writers.
@@ -46,6 +48,17 @@ pub struct ServedFile {
     pub last_modified: http::HeaderValue,
 }
 
+/// Whether this process may keep current metadata in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// This process is the only writer of its database (SQLite): every change passes through it,
+    /// so a cache replaced on each write is always current.
+    SoleWriter,
+    /// Other servers may write the same database (PostgreSQL): every read goes to the database
+    /// until cross-server invalidation exists (issue 6), so no server serves stale metadata.
+    SharedDatabase,
+}
+
 /// The server's operations, generic over its store and signing service.
 pub struct Service<S, T> {
     store: Arc<S>,
@@ -53,6 +66,7 @@ pub struct Service<S, T> {
     clock: Clock,
     metrics: Arc<Metrics>,
     cache: RwLock<HashMap<String, Arc<GunState>>>,
+    cache_policy: CachePolicy,
     locks: Vec<tokio::sync::Mutex<()>>,
 }
 
@@ -61,8 +75,9 @@ const LOCK_STRIPES: usize = 64;
 
 impl<S: MetadataStore, T: TrustService> Service<S, T> {
     /// A service over `store` and `trust`.
-    pub fn new(store: Arc<S>, trust: Arc<T>, clock: Clock, metrics: Arc<Metrics>) -> Self {
+    pub fn new(store: Arc<S>, trust: Arc<T>, clock: Clock, metrics: Arc<Metrics>, cache_policy: CachePolicy) -> Self {
         Service {
+            cache_policy,
             store,
             trust,
             clock,
@@ -297,12 +312,18 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
     }
 
     fn cached(&self, gun: &str) -> Option<Arc<GunState>> {
+        if self.cache_policy == CachePolicy::SharedDatabase {
+            return None;
+        }
         let cache = self.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         cache.get(gun).cloned()
     }
 
     /// Replaces (or removes) the cached state of `gun`; call with the GUN's write lock held.
     fn install(&self, gun: &str, state: Option<GunState>) -> Option<Arc<GunState>> {
+        if self.cache_policy == CachePolicy::SharedDatabase {
+            return state.map(Arc::new);
+        }
         let mut cache = self.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         match state {
             Some(state) => {

@@ -9,4 +9,6 @@ mod api;
 mod behaviour;
 #[cfg(feature = "interop")]
 mod interop;
+#[cfg(feature = "postgres")]
+mod shared_database;
 mod support;
