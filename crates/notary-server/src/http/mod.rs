@@ -16,6 +16,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use notary_service_kit::config_doc::go_quote;
 use notary_storage::{ChangeQuery, MetadataStore};
 use notary_tuf::name::Gun;
 use time::OffsetDateTime;
@@ -438,22 +439,6 @@ fn go_parse_i32(s: &str) -> Result<i32, &'static str> {
         .ok()
         .and_then(|n| i32::try_from(n).ok())
         .ok_or("value out of range")
-}
-
-/// Go's `strconv.Quote` for the texts that reach it here.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn health<S: MetadataStore, T: TrustService>(app: &App<S, T>) -> Response<Full<Bytes>> {
