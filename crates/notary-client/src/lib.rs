@@ -2,16 +2,22 @@
 //! compatible byte for byte with the trust directories of Go Notary 0.7, so that the Go and the
 //! Rust clients can share one.
 //!
-//! Implements `shared/spec/client.md`. For now it holds one module:
-//! - [`changelist`] (§1, §4.1, §4.2): the staged, unpublished changes in
-//!   `<trust_dir>/tuf/<gun>/changelist/`, their exact file bytes, and adding, listing, removing
-//!   and clearing them.
+//! Implements `shared/spec/client.md`:
+//! - [`trust_dir`] (§1): the layout, and the metadata cache (verified bytes, atomic writes).
+//! - [`config`] (§2, §3): the client config file and trust pinning (certs, CA, TOFU).
+//! - [`key_store`], [`passphrase`] (keys.md §5–§7): `private/*.key` files, import/export,
+//!   Go's passphrase rules (environment variables, prompts, retries).
+//! - [`changelist`] (§4.1, §4.2): staged changes, byte for byte as Go writes them.
+//! - [`apply`] (§4.3): applying staged changes to an editable copy of the metadata (pure).
+//! - [`remote`] (§5): HTTP to a notary server — limits, Go's error texts, TLS, token auth.
+//! - [`update`] (metadata.md §12): cache + server → a verified collection, offline fallback.
+//! - [`signing`] (metadata.md §11), [`repository`] (§4.4, §6): init, publish, key rotation,
+//!   delete — what the `notary` CLI runs.
+//! - [`hashing`]: streaming target hashes for `add` and `verify`.
 //!
-//! This crate does file I/O but reads no clock, environment or configuration: times come in as
-//! parameters, paths are given by the caller. It does not print, prompt or choose exit codes
-//! (that is `notary-cli`), and it does not verify or sign metadata itself (that is the pure core,
-//! `notary-tuf`). Applying a changelist to metadata (§4.3), publishing (§4.4) and the HTTP client
-//! (§5) are not written yet.
+//! This crate does file and network I/O but does not print, prompt or choose exit codes (that is
+//! `notary-cli`, which also supplies the terminal to [`passphrase`] and [`remote`]), and it does
+//! not implement verification rules itself (that is the pure core, `notary-tuf`).
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
@@ -45,4 +51,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod apply;
 pub mod changelist;
+pub mod config;
+pub mod hashing;
+pub mod key_store;
+pub mod passphrase;
+pub mod remote;
+pub mod repository;
+pub mod signing;
+pub mod trust_dir;
+pub mod update;

@@ -3,6 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod apply;
 mod changelist;
+mod config;
 #[cfg(feature = "interop")]
 mod go_cli;
+mod key_store;
+mod remote;
+mod update;

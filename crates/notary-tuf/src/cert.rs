@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey as X509PublicKey;
-use x509_parser::x509::SubjectPublicKeyInfo;
+use x509_parser::x509::{SubjectPublicKeyInfo, X509Version};
 
 use crate::error::CertError;
 use crate::name::Gun;
@@ -173,6 +173,87 @@ impl CertChain {
     }
 }
 
+/// The trust anchors of CA trust pinning: every certificate of a PEM bundle
+/// (`shared/spec/client.md` §3 step 3), read as Go's `LoadCertBundleFromPEM` reads it.
+///
+/// Which anchors are usable depends on the time, so the filtering (no expired, SHA-1 or small-RSA
+/// CA certificates) happens in [`crate::verify::verify_root`], at its `now`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaBundle {
+    certs: Vec<Certificate>,
+}
+
+impl CaBundle {
+    /// Parses every PEM block of `pem_text`: each must be a parsable `CERTIFICATE`, and there must
+    /// be at least one.
+    pub fn parse_pem(pem_text: &[u8]) -> Result<CaBundle, CertError> {
+        let blocks = pem::parse_many(pem_text).map_err(|e| CertError::Malformed(e.to_string()))?;
+        if blocks.is_empty() {
+            return Err(CertError::Malformed("no valid certificates found".into()));
+        }
+        if blocks.len() > MAX_CA_BUNDLE_LEN {
+            return Err(CertError::Malformed("too many certificates in CA bundle".into()));
+        }
+        let certs = blocks
+            .iter()
+            .map(|b| {
+                if b.tag() != "CERTIFICATE" {
+                    return Err(CertError::Malformed(format!("invalid pem block type: {}", b.tag())));
+                }
+                Certificate::from_der(b.contents())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CaBundle { certs })
+    }
+
+    /// The certificates, in file order.
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certs
+    }
+
+    /// The anchors Notary keeps at `now`: those passing [`Certificate::check_valid_at`] (Go's
+    /// `ValidateCertificate(cert, true)`; CA:TRUE is not required of them).
+    pub fn usable_at(&self, now: OffsetDateTime) -> Vec<&Certificate> {
+        self.certs.iter().filter(|c| c.check_valid_at(now).is_ok()).collect()
+    }
+}
+
+/// Whether `leaf` chains to one of `anchors` through some of `intermediates`, as Go's
+/// `x509.Certificate.Verify` decides with default options (keys.md §4.2):
+/// - every certificate of the chain is within its validity period at `now` (no leeway) and has no
+///   critical extension Go does not handle;
+/// - each signature verifies under its parent's key (no SHA-1); a parent must be CA:TRUE (a v3
+///   parent without Basic Constraints is refused), have `keyCertSign` if it has a Key Usage, and
+///   respect its path length;
+/// - an anchor equal to the leaf is a chain by itself;
+/// - the chain is usable for **serverAuth**: each certificate has no EKU, or anyExtendedKeyUsage,
+///   serverAuth or a Server Gated Crypto purpose. Notary's own root certificates
+///   (`codeSigning` only) therefore never pass.
+///
+/// Name constraints are not evaluated: a chain in which a CA has name constraints and the leaf has
+/// subject alternative names is refused (stricter than Go).
+pub fn chains_to_anchor(
+    leaf: &Certificate,
+    intermediates: &[Certificate],
+    anchors: &[&Certificate],
+    now: OffsetDateTime,
+) -> bool {
+    let Some(leaf) = ChainNode::parse(leaf) else {
+        return false;
+    };
+    if !leaf.is_valid(&[], now) {
+        return false;
+    }
+    let anchors: Vec<ChainNode<'_>> = anchors.iter().filter_map(|c| ChainNode::parse(c)).collect();
+    if anchors.iter().any(|a| a.cert.der == leaf.cert.der) {
+        return leaf.allows_server_auth();
+    }
+    let intermediates: Vec<ChainNode<'_>> = intermediates.iter().filter_map(ChainNode::parse).collect();
+    let mut budget = MAX_SIGNATURE_CHECKS;
+    let mut chain = vec![&leaf];
+    extend_chain(&mut chain, &anchors, &intermediates, now, &mut budget)
+}
+
 /// Go's PEM encoding: optional `Name: value` headers sorted by name and a blank line, base64 in
 /// 64-column lines, LF line ends, final newline. Clients recompute key IDs from re-encoded
 /// certificates, so any other layout changes the ID (keys.md §4.1).
@@ -227,7 +308,175 @@ pub(crate) fn rsa_modulus_bits(spki: &[u8]) -> Option<usize> {
     }
 }
 
+/// One certificate of a chain being built, with its parsed form.
+struct ChainNode<'a> {
+    cert: &'a Certificate,
+    x509: X509Certificate<'a>,
+}
+
+/// Grows `chain` (leaf first) towards an anchor, depth first, as Go's `buildChains` does; true as
+/// soon as one complete chain is also usable for serverAuth.
+fn extend_chain<'n>(
+    chain: &mut Vec<&'n ChainNode<'n>>,
+    anchors: &'n [ChainNode<'n>],
+    intermediates: &'n [ChainNode<'n>],
+    now: OffsetDateTime,
+    budget: &mut u32,
+) -> bool {
+    let Some(&child) = chain.last() else {
+        return false;
+    };
+    for anchor in anchors {
+        if try_parent(child, anchor, chain, now, budget)
+            && chain.iter().all(|c| c.allows_server_auth())
+            && anchor.allows_server_auth()
+        {
+            return true;
+        }
+    }
+    for intermediate in intermediates {
+        if !intermediate.x509.is_ca() || !try_parent(child, intermediate, chain, now, budget) {
+            continue;
+        }
+        chain.push(intermediate);
+        if extend_chain(chain, anchors, intermediates, now, budget) {
+            return true;
+        }
+        chain.pop();
+    }
+    false
+}
+
+/// Whether `parent` can extend `chain` (whose last certificate is `child`): it names the issuer,
+/// is not in the chain yet, signed `child` and is valid at `now`. Each signature check spends one
+/// unit of `budget`.
+fn try_parent(
+    child: &ChainNode<'_>,
+    parent: &ChainNode<'_>,
+    chain: &[&ChainNode<'_>],
+    now: OffsetDateTime,
+    budget: &mut u32,
+) -> bool {
+    if parent.x509.subject().as_raw() != child.x509.issuer().as_raw() || chain.iter().any(|c| c.same_as(parent)) {
+        return false;
+    }
+    let Some(left) = budget.checked_sub(1) else {
+        return false;
+    };
+    *budget = left;
+    child.is_signed_by(parent) && parent.is_valid(chain, now)
+}
+
+impl<'a> ChainNode<'a> {
+    fn parse(cert: &'a Certificate) -> Option<ChainNode<'a>> {
+        let (_, x509) = X509Certificate::from_der(&cert.der).ok()?;
+        Some(ChainNode { cert, x509 })
+    }
+
+    /// Go's `isValid` for this certificate above `below` (the chain from the leaf up to its child;
+    /// empty for the leaf itself). Intermediates' CA flag is checked by the caller.
+    fn is_valid(&self, below: &[&ChainNode<'_>], now: OffsetDateTime) -> bool {
+        if self.has_unhandled_critical_extension() || now < self.cert.not_before || now > self.cert.not_after {
+            return false;
+        }
+        if let Some(leaf) = below.first()
+            && !matches!(self.x509.name_constraints(), Ok(None))
+            && !matches!(leaf.x509.subject_alternative_name(), Ok(None))
+        {
+            return false;
+        }
+        match self.x509.basic_constraints() {
+            Ok(Some(bc)) => bc
+                .value
+                .path_len_constraint
+                .is_none_or(|max| below.len().saturating_sub(1) <= max as usize),
+            Ok(None) => true,
+            Err(_) => false,
+        }
+    }
+
+    /// Go's `CheckSignatureFrom`: `parent` may sign certificates, and its key verifies this
+    /// certificate's signature.
+    fn is_signed_by(&self, parent: &ChainNode<'_>) -> bool {
+        let may_sign = match parent.x509.basic_constraints() {
+            Ok(Some(bc)) => bc.value.ca,
+            Ok(None) => parent.x509.version() != X509Version::V3,
+            Err(_) => false,
+        };
+        let cert_sign = match parent.x509.key_usage() {
+            Ok(Some(ku)) => ku.value.key_cert_sign() || ku.value.flags == 0,
+            Ok(None) => true,
+            Err(_) => false,
+        };
+        may_sign
+            && cert_sign
+            && !self.cert.sha1_signature
+            && self.x509.verify_signature(Some(parent.x509.public_key())).is_ok()
+    }
+
+    /// Go's `checkChainForKeyUsage` for the one usage it asks by default, serverAuth.
+    fn allows_server_auth(&self) -> bool {
+        let eku = match self.x509.extended_key_usage() {
+            Ok(Some(eku)) => eku.value,
+            Ok(None) => return true,
+            Err(_) => return false,
+        };
+        let unspecified = !(eku.any
+            || eku.server_auth
+            || eku.client_auth
+            || eku.code_signing
+            || eku.email_protection
+            || eku.time_stamping
+            || eku.ocsp_signing)
+            && eku.other.is_empty();
+        unspecified
+            || eku.any
+            || eku.server_auth
+            || eku
+                .other
+                .iter()
+                .any(|oid| SERVER_GATED_CRYPTO_OIDS.contains(&oid.to_id_string().as_str()))
+    }
+
+    fn has_unhandled_critical_extension(&self) -> bool {
+        self.x509
+            .extensions()
+            .iter()
+            .any(|e| e.critical && !GO_HANDLED_EXTENSION_OIDS.contains(&e.oid.to_id_string().as_str()))
+    }
+
+    /// Go's `alreadyInChain`: same subject and same key.
+    fn same_as(&self, other: &ChainNode<'_>) -> bool {
+        self.x509.subject().as_raw() == other.x509.subject().as_raw() && self.cert.spki == other.cert.spki
+    }
+}
+
 const MAX_CHAIN_LEN: usize = 16;
+
+/// A CA bundle may be a whole system trust store.
+const MAX_CA_BUNDLE_LEN: usize = 4096;
+
+/// Go's `maxChainSignatureChecks`.
+const MAX_SIGNATURE_CHECKS: u32 = 100;
+
+/// Critical extensions Go's parser handles: subjectKeyIdentifier, keyUsage, subjectAltName,
+/// basicConstraints, nameConstraints, cRLDistributionPoints, certificatePolicies,
+/// authorityKeyIdentifier, extKeyUsage, authorityInfoAccess.
+const GO_HANDLED_EXTENSION_OIDS: [&str; 10] = [
+    "2.5.29.14",
+    "2.5.29.15",
+    "2.5.29.17",
+    "2.5.29.19",
+    "2.5.29.30",
+    "2.5.29.31",
+    "2.5.29.32",
+    "2.5.29.35",
+    "2.5.29.37",
+    "1.3.6.1.5.5.7.1.1",
+];
+
+/// Netscape and Microsoft Server Gated Crypto, which Go accepts in place of serverAuth.
+const SERVER_GATED_CRYPTO_OIDS: [&str; 2] = ["2.16.840.1.113730.4.1", "1.3.6.1.4.1.311.10.3.3"];
 
 /// sha1WithRSAEncryption, dsa-with-sha1, ecdsa-with-SHA1.
 const SHA1_SIGNATURE_OIDS: [&str; 3] = ["1.2.840.113549.1.1.5", "1.2.840.10040.4.3", "1.2.840.10045.4.1"];

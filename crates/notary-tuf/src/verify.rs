@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use time::OffsetDateTime;
 
-use crate::cert::{self, CertChain, Certificate};
+use crate::cert::{self, CaBundle, CertChain, Certificate};
 use crate::error::VerifyError;
 use crate::expires::Expires;
 use crate::key::{KeyId, PublicKey};
@@ -162,6 +162,11 @@ pub enum TrustPinning {
     TrustOnFirstUse,
     /// Only certificates whose metadata key ID (leaf + intermediates) is listed.
     KeyIds(Vec<KeyId>),
+    /// Only certificates that chain to one of these CAs through the root's own intermediates,
+    /// under Go's default X.509 verification at `now` ([`cert::chains_to_anchor`]; the leaf needs
+    /// a serverAuth-compatible EKU, keys.md §4.2). Expired, SHA-1 and small-RSA CA certificates
+    /// are dropped first; when none is left the root is refused (`invalid CA certs provided`).
+    Ca(CaBundle),
     /// Refuse every new root, with this reason (e.g. `invalid trust pinning specified` when
     /// TOFU is disabled and nothing is pinned).
     Refuse(String),
@@ -198,6 +203,13 @@ pub fn verify_root(
     match pinning {
         TrustPinning::TrustOnFirstUse => {}
         TrustPinning::KeyIds(ids) => candidates.retain(|k| ids.contains(&k.id)),
+        TrustPinning::Ca(bundle) => {
+            let anchors = bundle.usable_at(now);
+            if anchors.is_empty() {
+                return Err(pinning_error("invalid CA certs provided"));
+            }
+            candidates.retain(|k| chains_to_ca(k, &anchors, now));
+        }
         TrustPinning::Refuse(reason) => return Err(pinning_error(reason)),
     }
     if candidates.is_empty() {
@@ -278,6 +290,18 @@ pub fn root_certificate_keys(root: &Root, gun: &Gun, now: Option<OffsetDateTime>
         });
     }
     out
+}
+
+/// Whether a usable root certificate key chains to one of `anchors`, through the intermediates
+/// kept in its rebuilt key (Go passes the same filtered intermediates).
+fn chains_to_ca(key: &RootCertKey, anchors: &[&Certificate], now: OffsetDateTime) -> bool {
+    let Ok(chain) = CertChain::parse_pem(key.key.public_bytes()) else {
+        return false;
+    };
+    let Some((leaf, intermediates)) = chain.leaf_and_intermediates() else {
+        return false;
+    };
+    cert::chains_to_anchor(leaf, intermediates, anchors, now)
 }
 
 struct RootKeySet<'a> {

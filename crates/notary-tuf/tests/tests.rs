@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use notary_testkit::tuf as fixture;
+mod ca_pinning;
 #[cfg(feature = "interop")]
 mod go_server;
 mod go_vectors;
