@@ -51,6 +51,55 @@ impl Table {
 const PADDING: usize = 4;
 const MIN_WIDTH: usize = 4;
 
+/// Streams a table without holding it: `widths` are the widest cell of each column (headers
+/// included, in characters), computed by the caller in a first pass.
+pub(crate) struct TableWriter<W: std::io::Write> {
+    out: W,
+    widths: Vec<usize>,
+}
+
+impl<W: std::io::Write> TableWriter<W> {
+    /// Writes the header and dashes rows.
+    pub(crate) fn new(mut out: W, header: &[&str], widths: &[usize]) -> std::io::Result<Self> {
+        let widths: Vec<usize> = widths
+            .iter()
+            .zip(header)
+            .map(|(w, h)| (*w).max(h.chars().count()))
+            .collect();
+        let dashes: Vec<String> = header.iter().map(|h| "-".repeat(h.chars().count())).collect();
+        let mut writer = TableWriter { out: &mut out, widths };
+        writer.row(header)?;
+        writer.row(&dashes.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let widths = writer.widths;
+        Ok(TableWriter { out, widths })
+    }
+
+    /// Writes one row.
+    pub(crate) fn row(&mut self, cells: &[&str]) -> std::io::Result<()> {
+        let last = cells.len().saturating_sub(1);
+        for (i, cell) in cells.iter().enumerate() {
+            self.out.write_all(cell.as_bytes())?;
+            if i < last {
+                let width = (self.widths.get(i).copied().unwrap_or(0) + PADDING).max(MIN_WIDTH);
+                let pad = width.saturating_sub(cell.chars().count());
+                self.out.write_all(&SPACES.as_bytes()[..pad.min(SPACES.len())])?;
+                if pad > SPACES.len() {
+                    self.out.write_all(" ".repeat(pad - SPACES.len()).as_bytes())?;
+                }
+            }
+        }
+        self.out.write_all(b"\n")
+    }
+
+    /// Flushes and returns the output.
+    pub(crate) fn finish(mut self) -> std::io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+const SPACES: &str = "                                                                                ";
+
 /// Go's left truncation for `key list`: at most `max` characters, `...` + the tail.
 pub(crate) fn truncate_left(text: &str, max: usize) -> String {
     let count = text.chars().count();

@@ -34,7 +34,7 @@ pub fn file_meta_of(mut input: impl Read, mut copy: impl Write, mut progress: im
     hashes.insert("sha512".to_owned(), sha512.finish().as_ref().to_vec());
     Ok(FileMeta {
         custom: None,
-        hashes: Hashes(hashes),
+        hashes: Hashes(hashes.into()),
         length: i64::try_from(length).unwrap_or(i64::MAX),
     })
 }

@@ -23,7 +23,7 @@
 use std::fmt;
 
 use notary_tuf::error::VerifyError;
-use notary_tuf::metadata::{Root, Signed, Snapshot, Targets, Timestamp, Verified};
+use notary_tuf::metadata::{Root, Signed, Snapshot, Timestamp, Verified};
 use notary_tuf::update::{DelegationOutcome, MinimumVersions, TrustedCollection};
 use notary_tuf::verify::{self, Expiry, RoleKeySet, TrustPinning};
 use notary_tuf::{Gun, RoleName};
@@ -379,9 +379,13 @@ fn load_role(
         .sha256()
         .ok_or_else(|| VerifyError::NoChecksums { role: role.to_owned() })?;
     let raw = remote.by_checksum(role, &hex::encode(hash), limit)?;
-    let loaded = load_bytes(collection, role, raw.clone(), now, warnings, seen_snapshot)?;
-    if loaded {
-        write_cache(cache, role, &raw, warnings);
+    let loaded = load_bytes(collection, role, raw, now, warnings, seen_snapshot)?;
+    let verified = match role {
+        "snapshot" => collection.snapshot().map(|s| s.raw()),
+        _ => collection.targets(role).map(|t| t.raw()),
+    };
+    if let (true, Some(raw)) = (loaded, verified) {
+        write_cache(cache, role, raw, warnings);
     }
     Ok(loaded)
 }
@@ -469,10 +473,10 @@ impl CachedState {
                 "snapshot",
                 cached_version::<Snapshot>(cache, root.body(), &RoleName::Snapshot),
             ),
-            (
-                "targets",
-                cached_version::<Targets>(cache, root.body(), &RoleName::Targets),
-            ),
+            // targets.json can be tens of megabytes: its version is read without checking its
+            // signatures (the cache is this user's own state; a forged higher version could only
+            // make this client refuse updates, and the snapshot pins the targets hash anyway).
+            ("targets", peek_version(cache, "targets")),
         ];
         for (role, version) in versions {
             if let Some(version) = version {
@@ -505,6 +509,20 @@ fn cached_version<T: notary_tuf::metadata::RoleBody>(
     let keys = RoleKeySet::of_base_role(root, role);
     verify::check_signatures(role.as_str(), signed.canonical(), signed.signatures(), &keys).ok()?;
     Some(signed.body().version())
+}
+
+/// The `signed.version` of a cached file, without parsing the rest into memory.
+fn peek_version(cache: &MetadataCache, role: &str) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        version: i64,
+    }
+    #[derive(serde::Deserialize)]
+    struct File {
+        signed: Body,
+    }
+    let raw = cache.read(role, MAX_CACHED_LEN).ok()??;
+    serde_json::from_slice::<File>(&raw).ok().map(|f| f.signed.version)
 }
 
 fn write_cache(cache: &MetadataCache, role: &str, raw: &[u8], warnings: &mut Vec<String>) {

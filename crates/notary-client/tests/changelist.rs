@@ -482,7 +482,7 @@ fn change() -> impl Strategy<Value = Change> {
     )
         .prop_map(|(length, hashes, custom)| FileMeta {
             custom: custom.map(|m| serde_json::to_value(m).unwrap()),
-            hashes: Hashes(hashes),
+            hashes: Hashes(hashes.into()),
             length,
         });
     let key = (text(), proptest::collection::vec(any::<u8>(), 0..40))

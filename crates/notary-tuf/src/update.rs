@@ -259,17 +259,22 @@ impl TrustedCollection {
     /// Lists every target once, with the first role (in [`target`](Self::target)'s order) that
     /// lists it; names outside a role's effective paths are ignored.
     pub fn list(&self, roles: &[RoleName]) -> Vec<FoundTarget<'_>> {
-        let mut seen: BTreeMap<&str, FoundTarget<'_>> = BTreeMap::new();
+        // In walk order, then a stable sort by name keeping each name's first role: for one
+        // role (already sorted) this is linear, with no per-target tree node.
+        let mut found: Vec<FoundTarget<'_>> = Vec::new();
         self.walk(roles, None, |role, file| {
             let paths = self.effective_paths(role);
+            let all = paths.iter().any(String::is_empty);
             for (name, meta) in &file.body().targets {
-                if paths.iter().any(|p| name.starts_with(p.as_str())) {
-                    seen.entry(name).or_insert(FoundTarget { name, role, meta });
+                if all || paths.iter().any(|p| name.starts_with(p.as_str())) {
+                    found.push(FoundTarget { name, role, meta });
                 }
             }
             true
         });
-        seen.into_values().collect()
+        found.sort_by(|a, b| a.name.cmp(b.name));
+        found.dedup_by(|later, first| later.name == first.name);
+        found
     }
 
     /// The effective path prefixes of a loaded role (`targets` has `[""]`).

@@ -370,8 +370,8 @@ fn hashes(entries: &[(&str, Vec<u8>)]) -> FileMeta {
 fn matching_hashes_are_accepted() {
     let full = FileMeta::of_bytes(b"abc");
     full.check_hashes("targets", b"abc").unwrap();
-    let sha256 = full.hashes.0["sha256"].clone();
-    let sha512 = full.hashes.0["sha512"].clone();
+    let sha256 = full.hashes.0.get("sha256").unwrap().clone();
+    let sha512 = full.hashes.0.get("sha512").unwrap().clone();
     for meta in [
         hashes(&[("sha256", sha256.clone())]),
         hashes(&[("sha512", sha512.clone())]),
@@ -404,9 +404,9 @@ fn sha256_mismatch_names_the_expected_digest() {
 #[test]
 fn sha512_mismatch_is_refused_even_when_sha256_matches() {
     let good = FileMeta::of_bytes(b"abc");
-    let wrong512 = FileMeta::of_bytes(b"abd").hashes.0["sha512"].clone();
+    let wrong512 = FileMeta::of_bytes(b"abd").hashes.0.get("sha512").unwrap().clone();
     let meta = hashes(&[
-        ("sha256", good.hashes.0["sha256"].clone()),
+        ("sha256", good.hashes.0.get("sha256").unwrap().clone()),
         ("sha512", wrong512.clone()),
     ]);
     let err = meta.check_hashes("snapshot", b"abc").unwrap_err();
@@ -1227,7 +1227,7 @@ fn file_meta() -> impl Strategy<Value = FileMeta> {
             }
             FileMeta {
                 custom,
-                hashes: Hashes(hashes),
+                hashes: Hashes(hashes.into()),
                 length,
             }
         })

@@ -17,7 +17,7 @@ use crate::cli::{
     AddArgs, AddHashArgs, DeleteArgs, InitArgs, ListArgs, LookupArgs, RemoveArgs, ResetArgs, VerifyArgs, WitnessArgs,
 };
 use crate::context::{Context, gun as parse_gun};
-use crate::output::Table;
+use crate::output::{Table, TableWriter};
 use crate::{CmdResult, Fatal, log};
 
 /// Largest `--custom` file accepted.
@@ -81,7 +81,7 @@ pub(crate) fn add_hash(ctx: &Context, args: AddHashArgs) -> CmdResult {
     }
     let meta = FileMeta {
         custom: read_custom(args.custom.as_deref())?,
-        hashes: Hashes(hashes),
+        hashes: Hashes(hashes.into()),
         length,
     };
     stage_targets(ctx, &gun, &args.roles, |role| {
@@ -149,22 +149,40 @@ pub(crate) fn list(ctx: &Context, args: ListArgs) -> CmdResult {
     let roles = parse_roles(&args.roles)?;
     let updated = read_collection(ctx, &gun)?;
     let found = updated.collection.list(&roles);
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     if found.is_empty() {
         writeln!(out, "\nNo targets present in this repository.\n")?;
         return Ok(());
     }
-    let mut table = Table::new(&["NAME", "DIGEST", "SIZE (BYTES)", "ROLE"]);
-    for t in found {
-        table.row(vec![
-            t.name.to_owned(),
-            t.meta.sha256().map(hex::encode).unwrap_or_default(),
-            t.meta.length.to_string(),
-            t.role.to_owned(),
-        ]);
+    // Two passes over the found targets: column widths, then rows straight to stdout.
+    let mut widths = [0usize; 4];
+    for t in &found {
+        widths[0] = widths[0].max(t.name.chars().count());
+        widths[1] = widths[1].max(if t.meta.sha256().is_some() { 64 } else { 0 });
+        widths[2] = widths[2].max(digits(t.meta.length));
     }
-    out.write_all(table.render().as_bytes())?;
+    let mut table = TableWriter::new(&mut out, &["NAME", "DIGEST", "SIZE (BYTES)", "ROLE"], &widths)?;
+    let mut hex_buf = [0u8; 64];
+    for t in &found {
+        let digest = match t.meta.sha256() {
+            Some(d) => hex::encode_to_slice(d, &mut hex_buf)
+                .ok()
+                .and_then(|()| std::str::from_utf8(&hex_buf).ok())
+                .unwrap_or(""),
+            None => "",
+        };
+        table.row(&[t.name, digest, &t.meta.length.to_string(), t.role])?;
+    }
+    table.finish()?;
+    out.flush()?;
+    // The process ends here: skip freeing a 100,000-target collection piece by piece.
+    std::mem::forget(found);
+    std::mem::forget(updated);
     Ok(())
+}
+
+fn digits(n: i64) -> usize {
+    n.to_string().len()
 }
 
 pub(crate) fn lookup(ctx: &Context, args: LookupArgs) -> CmdResult {

@@ -328,6 +328,8 @@ pub(crate) fn read_limited(url: &str, response: Response, limit: u64) -> Result<
     if response.content_length().is_some_and(|length| length > limit) {
         return Err(RemoteError::BadResponse);
     }
+    // Pre-size to the announced length (no regrowth copies of a multi-megabyte targets file),
+    // but never more than INITIAL_BUFFER on the word of the server alone.
     let capacity = response.content_length().unwrap_or(0).min(limit).min(INITIAL_BUFFER);
     let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     response
@@ -391,7 +393,7 @@ pub const MAX_KEY_SIZE: u64 = 256 << 10;
 /// Error bodies (§5.3).
 const MAX_ERROR_SIZE: u64 = 1 << 10;
 /// Never pre-allocate more than this, whatever the server announces.
-const INITIAL_BUFFER: u64 = 1 << 20;
+const INITIAL_BUFFER: u64 = 32 << 20;
 
 #[cfg(test)]
 mod tests {

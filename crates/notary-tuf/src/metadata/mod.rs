@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use self::file_meta::{FileMeta, Hashes};
+pub use self::file_meta::{DigestMap, FileMeta, Hashes};
 pub use self::root::{RoleKeys, Root};
 pub use self::snapshot::{Snapshot, Timestamp};
 pub use self::targets::{DelegatedRole, Delegations, Targets};
@@ -84,7 +84,7 @@ pub const MAX_SIGNATURES: usize = 256;
 #[derive(Clone, Debug)]
 pub struct Signed<T> {
     raw: Vec<u8>,
-    canonical: Vec<u8>,
+    canonical: Canonical,
     signatures: Vec<Signature>,
     body: T,
 }
@@ -125,6 +125,13 @@ impl<T: RoleBody> Signed<T> {
             if let Some(canonical) = notary_cjson::canonical_from_file_form(signed.as_bytes()) {
                 let body = serde_json::from_str(signed).map_err(|e| shape(T::KIND, e))?;
                 let signatures = envelope.signatures.unwrap_or_default();
+                // Usually the file's `signed` text is the canonical form itself: point into the
+                // file instead of keeping a second copy (a 100,000-target file is 11 MB).
+                let start = (signed.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+                let canonical = match raw.get(start..start.wrapping_add(signed.len())) {
+                    Some(span) if span == canonical.as_slice() => Canonical::InFile(start..start + signed.len()),
+                    _ => Canonical::Owned(canonical),
+                };
                 return Ok(Signed {
                     raw,
                     canonical,
@@ -145,7 +152,7 @@ impl<T: RoleBody> Signed<T> {
         let signed = envelope
             .remove("signed")
             .ok_or_else(|| shape("metadata", "no \"signed\" member"))?;
-        let canonical = notary_cjson::to_canonical(&signed)?;
+        let canonical = Canonical::Owned(notary_cjson::to_canonical(&signed)?);
         let signatures = match envelope.remove("signatures") {
             // Go reads a missing or null list as empty; threshold checks then refuse it.
             None | Some(Value::Null) => Vec::new(),
@@ -162,8 +169,8 @@ impl<T: RoleBody> Signed<T> {
 
     /// Builds a file from a body and its signatures (made over [`canonical_body`]).
     pub fn from_parts(body: T, signatures: Vec<Signature>) -> Result<Self, ParseError> {
-        let canonical = canonical_body(&body)?;
-        let raw = envelope(&canonical, &signatures);
+        let canonical = Canonical::Owned(canonical_body(&body)?);
+        let raw = envelope(canonical.bytes(&[]), &signatures);
         Ok(Signed {
             raw,
             canonical,
@@ -181,7 +188,7 @@ impl<T> Signed<T> {
 
     /// The canonical bytes of `signed`, which signatures cover.
     pub fn canonical(&self) -> &[u8] {
-        &self.canonical
+        self.canonical.bytes(&self.raw)
     }
 
     /// The signatures, as listed.
@@ -197,6 +204,24 @@ impl<T> Signed<T> {
     /// Gives up the file bytes and the body.
     pub fn into_parts(self) -> (Vec<u8>, T) {
         (self.raw, self.body)
+    }
+}
+
+/// Where a file's canonical bytes are.
+#[derive(Clone, Debug)]
+enum Canonical {
+    /// A span of the file bytes (the file's `signed` text is already canonical).
+    InFile(std::ops::Range<usize>),
+    /// A separate copy.
+    Owned(Vec<u8>),
+}
+
+impl Canonical {
+    fn bytes<'a>(&'a self, raw: &'a [u8]) -> &'a [u8] {
+        match self {
+            Canonical::InFile(range) => raw.get(range.clone()).unwrap_or_default(),
+            Canonical::Owned(bytes) => bytes,
+        }
     }
 }
 
