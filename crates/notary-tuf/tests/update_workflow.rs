@@ -168,7 +168,7 @@ fn snapshot_must_match_the_timestamps_hashes() {
     let mut c = served.collection(&repo, MinimumVersions::none());
     c.load_timestamp(served.timestamp.clone(), NOW).unwrap();
     let err = c.load_snapshot(other_snapshot, NOW).unwrap_err();
-    let expected = hex::encode(&FileMeta::of_bytes(&served.snapshot).hashes.0.get("sha256").unwrap());
+    let expected = hex::encode(FileMeta::of_bytes(&served.snapshot).hashes.0.get("sha256").unwrap());
     assert_eq!(
         err,
         VerifyError::HashMismatch {
@@ -325,7 +325,7 @@ fn snapshot_naming_another_root_signals_a_rotation() {
     let mut c = served.collection(&repo, MinimumVersions::none());
     c.load_timestamp(timestamp, NOW).unwrap();
     let err = c.load_snapshot(snapshot, NOW).unwrap_err();
-    let expected = hex::encode(&FileMeta::of_bytes(&rotated_root).hashes.0.get("sha256").unwrap());
+    let expected = hex::encode(FileMeta::of_bytes(&rotated_root).hashes.0.get("sha256").unwrap());
     assert_eq!(
         err,
         VerifyError::HashMismatch {

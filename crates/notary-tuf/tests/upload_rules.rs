@@ -43,7 +43,7 @@ fn assert_refused(result: Result<ValidUpdate, UploadError>, go_name: &str, messa
 }
 
 fn sha256_hex(raw: &[u8]) -> String {
-    hex::encode(&FileMeta::of_bytes(raw).hashes.0.get("sha256").unwrap())
+    hex::encode(FileMeta::of_bytes(raw).hashes.0.get("sha256").unwrap())
 }
 
 fn signed_root(repo: &Repo, version: i64, keys: &[&TestKey]) -> Vec<u8> {
