@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# The main job, end to end on the embedded default: build and start our notary-server (SQLite in a
-# scratch data dir, plain HTTP on 127.0.0.1), publish a trusted collection to it with a notary
-# client, then verify what a client downloaded with our verifier. Until our own `notary` CLI lands
-# (issue 4) the client is Go's `notary` 0.7 (Debian package, installed here if missing).
+# The main job, end to end on the embedded default, with our own programs only: build and start
+# our notary-server (SQLite in a scratch data dir, plain HTTP on 127.0.0.1), create and publish a
+# trusted collection with our `notary` CLI, list, look up and verify it from a fresh client, then
+# show that the client keeps working from its cache when the server is gone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shared=${NOTARY_SHARED_DIR:-$(pwd)/../shared}
-command -v notary >/dev/null || bash "$shared/interop/install-peers.sh" --no-registry >/dev/null
-cargo build --release --locked -p notary-server -p notary-tuf --example verify 2>&1 | tail -1
+cargo build --release --locked -p notary-server -p notary-cli 2>&1 | tail -1
+notary=$(pwd)/target/release/notary
 
 work=$(mktemp -d -t notary-rs-demo.XXXXXX)
 export NOTARY_SERVER_DATA_DIR=$work/server-data
@@ -18,15 +17,20 @@ for _ in $(seq 100); do [[ -s $work/server.out ]] && break; sleep 0.1; done
 url=$(head -1 "$work/server.out")
 echo "notary-server: $url (SQLite in $NOTARY_SERVER_DATA_DIR)"
 
+# Passphrases for the keys the CLI creates (a terminal would be prompted instead).
 export NOTARY_ROOT_PASSPHRASE=demo-root-pass NOTARY_TARGETS_PASSPHRASE=demo-targets-pass
 export NOTARY_SNAPSHOT_PASSPHRASE=demo-snapshot-pass
+echo '{}' >"$work/config.json"   # keep a ~/.notary/config.json out of the demo
+nt() { echo "\$ notary $*" | sed "s|$work/||g"; "$notary" -c "$work/config.json" -s "$url" "$@"; }
 gun=example.com/demo/app
 echo "hello, trusted world" >"$work/hello.txt"
-notary -s "$url" -d "$work/trust" init "$gun"
-notary -s "$url" -d "$work/trust" key rotate "$gun" snapshot -r   # let the server manage the snapshot
-notary -s "$url" -d "$work/trust" add "$gun" hello "$work/hello.txt"
-notary -s "$url" -d "$work/trust" publish "$gun"
-echo "--- a fresh client lists it:"
-notary -s "$url" -d "$work/fresh" list "$gun"
-echo "--- our verifier checks the downloaded metadata (root, timestamp, snapshot, targets):"
-target/release/examples/verify "$work/fresh/tuf/$gun/metadata" "$gun"
+nt -d "$work/trust" init -p "$gun"
+nt -d "$work/trust" add -p "$gun" hello "$work/hello.txt"
+nt -d "$work/trust" key list
+nt -d "$work/fresh" list "$gun"
+nt -d "$work/fresh" lookup "$gun" hello
+nt -d "$work/fresh" verify -q -i "$work/hello.txt" "$gun" hello
+echo "verify: the file matches the signed target"
+kill $server_pid; wait $server_pid 2>/dev/null || true
+echo "--- server stopped; the client lists from its verified cache (with a warning):"
+nt -d "$work/fresh" list "$gun"
