@@ -62,8 +62,8 @@ impl Changelist {
     /// such a file (client.md §4.1).
     pub fn list(&self) -> Result<Vec<StagedChange>, ChangelistError> {
         let mut changes = Vec::new();
-        for (index, file_name) in self.file_names()?.into_iter().enumerate() {
-            let change = self.read(&file_name)?;
+        for (index, (file_name, file_type)) in self.change_files()?.into_iter().enumerate() {
+            let change = self.read(&file_name, Some(file_type))?;
             changes.push(StagedChange {
                 index,
                 file_name,
@@ -79,8 +79,8 @@ impl Changelist {
     pub fn list_skipping_unparsable(&self) -> Result<(Vec<StagedChange>, Vec<ChangelistError>), ChangelistError> {
         let mut changes = Vec::new();
         let mut errors = Vec::new();
-        for (index, file_name) in self.file_names()?.into_iter().enumerate() {
-            match self.read(&file_name) {
+        for (index, (file_name, file_type)) in self.change_files()?.into_iter().enumerate() {
+            match self.read(&file_name, Some(file_type)) {
                 Ok(change) => changes.push(StagedChange {
                     index,
                     file_name,
@@ -144,8 +144,8 @@ impl Changelist {
     /// --all`, and what a successful publish does). Returns how many files were removed.
     pub fn clear(&self) -> Result<usize, ChangelistError> {
         let mut removed = 0;
-        for (file_name, is_dir) in self.read_dir()? {
-            if !is_dir && remove_file(&self.dir.join(file_name))? {
+        for (file_name, file_type) in self.read_dir()? {
+            if !file_type.is_dir() && remove_file(&self.dir.join(file_name))? {
                 removed += 1;
             }
         }
@@ -154,19 +154,24 @@ impl Changelist {
 
     /// The names of the change files, sorted byte-wise; a missing directory has none.
     fn file_names(&self) -> Result<Vec<OsString>, ChangelistError> {
-        let mut names = Vec::new();
-        for (file_name, is_dir) in self.read_dir()? {
-            if !is_dir && !is_hidden(&file_name) {
-                names.push(file_name);
-            }
-        }
-        // On Unix `OsString` orders by bytes, as Go sorts names.
-        names.sort();
-        Ok(names)
+        Ok(self.change_files()?.into_iter().map(|(name, _)| name).collect())
     }
 
-    /// The entries of the directory as `(name, is a directory)`; none if it does not exist.
-    fn read_dir(&self) -> Result<Vec<(OsString, bool)>, ChangelistError> {
+    /// The change files (not directories, not hidden) with their types, sorted by name.
+    fn change_files(&self) -> Result<Vec<(OsString, fs::FileType)>, ChangelistError> {
+        let mut files: Vec<(OsString, fs::FileType)> = self
+            .read_dir()?
+            .into_iter()
+            .filter(|(name, file_type)| !file_type.is_dir() && !is_hidden(name))
+            .collect();
+        // On Unix `OsString` orders by bytes, as Go sorts names.
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(files)
+    }
+
+    /// The entries of the directory with their types (symbolic links not followed, like Go's
+    /// `Readdir`); none if it does not exist.
+    fn read_dir(&self) -> Result<Vec<(OsString, fs::FileType)>, ChangelistError> {
         let read_dir_error = |source| ChangelistError::ReadDir {
             dir: self.dir.clone(),
             source,
@@ -179,29 +184,39 @@ impl Changelist {
         entries
             .map(|entry| {
                 let entry = entry.map_err(read_dir_error)?;
-                // Not following symbolic links, like Go's `Readdir` (Lstat).
                 let file_type = entry.file_type().map_err(read_dir_error)?;
-                Ok((entry.file_name(), file_type.is_dir()))
+                Ok((entry.file_name(), file_type))
             })
             .collect()
     }
 
     /// Reads and parses one change file, at most [`MAX_CHANGE_LEN`] bytes of it.
-    fn read(&self, file_name: &OsStr) -> Result<Change, ChangelistError> {
+    fn read(&self, file_name: &OsStr, file_type: Option<fs::FileType>) -> Result<Change, ChangelistError> {
         let file = self.dir.join(file_name);
         let read_error = |source| ChangelistError::ReadFile {
             file: file.clone(),
             source,
         };
-        // Checked before opening so that a FIFO cannot block us.
-        if !fs::metadata(&file).map_err(read_error)?.is_file() {
+        // Checked before opening so that a FIFO cannot block us (the directory listing's file
+        // type usually answers without a system call).
+        if !is_regular_file(&file, file_type).map_err(read_error)? {
             return Err(ChangelistError::NotAFile { file });
         }
-        let mut bytes = Vec::new();
+        // Change files are a few hundred bytes: one read fills the buffer, one more sees the end.
+        let mut bytes = Vec::with_capacity(1024);
         File::open(&file)
             .and_then(|f| f.take(MAX_CHANGE_LEN as u64 + 1).read_to_end(&mut bytes))
             .map_err(read_error)?;
         Change::parse(&bytes).map_err(|source| ChangelistError::Unparsable { file, source })
+    }
+}
+
+/// Whether `file` is (or links to) a regular file: from the listing's type when it says so, else
+/// `stat` (Go reads through symbolic links).
+fn is_regular_file(file: &Path, known: Option<fs::FileType>) -> io::Result<bool> {
+    match known {
+        Some(t) if !t.is_symlink() => Ok(t.is_file()),
+        _ => Ok(fs::metadata(file)?.is_file()),
     }
 }
 
