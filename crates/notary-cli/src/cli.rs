@@ -295,7 +295,7 @@ pub(crate) struct KeyRotateArgs {
     #[arg(short = 'k', long = "key", value_delimiter = ',')]
     pub(crate) keys: Vec<PathBuf>,
     /// Number of old version's root roles to sign with to support old clients
-    #[arg(short = 'l', long = "legacy", default_value_t = 0)]
+    #[arg(short = 'l', long = "legacy", default_value_t = 0, allow_negative_numbers = true)]
     pub(crate) legacy: i64,
 }
 

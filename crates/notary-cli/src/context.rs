@@ -1,6 +1,8 @@
 //! What every command needs: the configuration (file + flags), the trust directory, the key
 //! store, passphrases and credentials, and a connection to the server when it is reachable.
 
+use std::sync::Mutex;
+
 use notary_client::config::{self, ClientConfig, ConfigLocation, Overrides};
 use notary_client::key_store::KeyStore;
 use notary_client::passphrase::Retriever;
@@ -17,6 +19,9 @@ use crate::{Fatal, log, prompt};
 /// The resolved configuration of one invocation.
 pub(crate) struct Context {
     pub(crate) config: ClientConfig,
+    /// Why [`Context::connect`] went offline (its `could not reach …` log text), so that a final
+    /// `client is offline` can say whether the server was down, its TLS certificate untrusted, …
+    offline_reason: Mutex<Option<String>>,
 }
 
 impl Context {
@@ -35,7 +40,26 @@ impl Context {
             tls_client_cert: global.tls_cert.clone(),
             tls_client_key: global.tls_key.clone(),
         });
-        Ok(Context { config })
+        Ok(Context {
+            config,
+            offline_reason: Mutex::new(None),
+        })
+    }
+
+    /// Adds why the client went offline to a fatal `client is offline…` message that does not
+    /// say it yet (Go's text stays first): `client is offline … (could not reach <url>: <error>)`.
+    pub(crate) fn explain_offline(&self, fatal: Fatal) -> Fatal {
+        let reason = self
+            .offline_reason
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match reason {
+            Some(reason) if fatal.0.starts_with("client is offline") && !fatal.0.contains("could not reach") => {
+                Fatal(format!("{} ({reason})", fatal.0))
+            }
+            _ => fatal,
+        }
     }
 
     /// The trust directory.
@@ -74,7 +98,12 @@ impl Context {
         match Remote::connect(&config, gun, access, prompt::Credentials::from_env()) {
             Ok(remote) => Ok(Some(remote)),
             Err(e) if e.is_network() => {
-                log::error(&format!("could not reach {}: {e}", self.config.remote_server.url));
+                let reason = format!("could not reach {}: {e}", self.config.remote_server.url);
+                log::error(&reason);
+                *self
+                    .offline_reason
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reason);
                 Ok(None)
             }
             Err(e) => Err(e.into()),

@@ -80,5 +80,5 @@ fn run(cli: Cli) -> CmdResult {
     }
     log::init(&cli.global);
     let ctx = Context::new(&cli.global)?;
-    commands::dispatch(&ctx, command)
+    commands::dispatch(&ctx, command).map_err(|fatal| ctx.explain_offline(fatal))
 }

@@ -5,7 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod errors;
+mod features;
 mod support;
 
+#[cfg(feature = "interop")]
+mod interchange;
 #[cfg(feature = "interop")]
 mod interop;

@@ -70,6 +70,20 @@ pub enum RepoError {
     /// The request is not allowed (e.g. rotating a key the client may not manage).
     #[error("{0}")]
     NotAllowed(String),
+    /// `init --rootcert` without a root key: no root key in the store is the certificate's.
+    #[error("error initializing repository with certificate: cannot find matching private key id")]
+    NoKeyForCertificate {
+        /// The canonical ID of the certificate's key.
+        key_id: String,
+    },
+    /// `init --rootcert`: the root key is not the certificate's key.
+    #[error("could not obtain public key from IDs: private key is nil or does not match public key")]
+    CertificateKeyMismatch {
+        /// The canonical ID of the certificate's key.
+        certificate_key_id: String,
+        /// The canonical ID of the root key.
+        root_key_id: String,
+    },
     /// The cache could not be written or read.
     #[error("could not access the trust directory: {0}")]
     Io(#[from] std::io::Error),
@@ -102,6 +116,18 @@ pub enum RootKeyChoice {
     FirstOrNew,
     /// This key (imported with `--rootkey`).
     Given(PrivateKey),
+}
+
+/// Which earlier root versions' keys also sign the new root at a key rotation (`key rotate
+/// --legacy`, `shared/spec/metadata.md` §11), so that clients still trusting an old root accept it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegacyRoots {
+    /// No earlier version: the current and the new root keys only.
+    None,
+    /// The current version and this many before it.
+    Previous(u64),
+    /// Every earlier version.
+    All,
 }
 
 /// What `init` did, for the CLI's messages.
@@ -172,6 +198,24 @@ impl<'a> Repository<'a> {
     /// new targets (and snapshot, unless the server manages it) keys, the server's timestamp key,
     /// and signed root/targets/snapshot files in the cache. Needs the server.
     pub fn init(&mut self, root_key: RootKeyChoice, server_managed_snapshot: bool) -> Result<Initialized, RepoError> {
+        self.init_with_certificate(root_key, None, server_managed_snapshot)
+    }
+
+    /// [`init`](Self::init) with the root certificate `root_cert` (an `ecdsa-x509`/`rsa-x509`
+    /// key, `init --rootcert`) instead of a new one. Its key must be the given root key or, with
+    /// [`RootKeyChoice::FirstOrNew`], a root key in the store (none is generated). As in Go, the
+    /// certificate's name and dates are not checked here: one that does not fit the GUN makes
+    /// the first publish fail trust pinning.
+    pub fn init_with_certificate(
+        &mut self,
+        root_key: RootKeyChoice,
+        root_cert: Option<PublicKey>,
+        server_managed_snapshot: bool,
+    ) -> Result<Initialized, RepoError> {
+        let cert_key_id = match &root_cert {
+            Some(cert) => Some(canonical_id(cert)?),
+            None => None,
+        };
         let remote = self.remote.as_mut().ok_or(RepoError::Offline)?;
         let timestamp_key = remote.key(&RoleName::Timestamp)?;
         let snapshot_remote_key = if server_managed_snapshot {
@@ -179,12 +223,28 @@ impl<'a> Repository<'a> {
         } else {
             None
         };
-        let (root_private, root_key_found) = match root_key {
-            RootKeyChoice::Given(key) => {
+        let (root_private, root_key_found) = match (root_key, &cert_key_id) {
+            (RootKeyChoice::Given(key), _) => {
+                check_certificate_key(&key, cert_key_id.as_deref())?;
                 self.keys.add(&key, "root", None, self.passphrases)?;
                 (key, true)
             }
-            RootKeyChoice::FirstOrNew => {
+            (RootKeyChoice::FirstOrNew, Some(cert_key_id)) => {
+                let held = self
+                    .keys
+                    .list()?
+                    .into_iter()
+                    .any(|k| k.role == "root" && k.id == *cert_key_id);
+                if !held {
+                    return Err(RepoError::NoKeyForCertificate {
+                        key_id: cert_key_id.clone(),
+                    });
+                }
+                let key = self.keys.get(cert_key_id, self.passphrases)?.0;
+                check_certificate_key(&key, Some(cert_key_id))?;
+                (key, true)
+            }
+            (RootKeyChoice::FirstOrNew, None) => {
                 let mut root_ids: Vec<String> = self
                     .keys
                     .list()?
@@ -203,14 +263,12 @@ impl<'a> Repository<'a> {
                 }
             }
         };
-        let root_key_id = root_private
-            .public_key()
-            .canonical_id()
-            .map_err(|e| RepoError::KeyGeneration(e.to_string()))?
-            .as_str()
-            .to_owned();
-        let cert = notary_keys::root_certificate(&root_private, &self.gun, self.now)
-            .map_err(|e| RepoError::KeyGeneration(e.to_string()))?;
+        let root_key_id = canonical_id(&root_private.public_key())?;
+        let cert = match root_cert {
+            Some(cert) => cert,
+            None => notary_keys::root_certificate(&root_private, &self.gun, self.now)
+                .map_err(|e| RepoError::KeyGeneration(e.to_string()))?,
+        };
 
         let targets_private = generate_ecdsa()?;
         self.keys
@@ -320,7 +378,7 @@ impl<'a> Repository<'a> {
         let mut draft = base.draft.clone();
         let held = held_keys(self.keys)?;
         apply::apply(&mut draft, changes, &held)?;
-        let files = self.sign_changes(&mut base, draft, false)?;
+        let files = self.sign_changes(&mut base, draft, false, None)?;
         let remote = self.remote.as_mut().ok_or(RepoError::Offline)?;
         remote.publish(&files)?;
         Ok(())
@@ -361,12 +419,14 @@ impl<'a> Repository<'a> {
         })
     }
 
-    /// Signs every changed role and returns the files to upload, in Go's part order.
+    /// Signs every changed role and returns the files to upload, in Go's part order. A
+    /// re-signed root is also signed by `legacy_signers`.
     fn sign_changes(
         &mut self,
         base: &mut Base,
         mut draft: Draft,
         force_root: bool,
+        legacy_signers: Option<SigningRole>,
     ) -> Result<Vec<(RoleName, Vec<u8>)>, RepoError> {
         let now = self.now;
         let mut keys = StoreKeys {
@@ -388,6 +448,7 @@ impl<'a> Repository<'a> {
             if old_root.roles.get("root") != draft.root.roles.get("root") {
                 roles.push(old_role);
             }
+            roles.extend(legacy_signers);
             let previous = base.signatures.get("root").cloned().unwrap_or_default();
             let raw = signing::sign_file(&draft.root, &roles, &previous, &mut keys)?;
             files.push((RoleName::Root, raw.clone()));
@@ -411,7 +472,12 @@ impl<'a> Repository<'a> {
                 continue;
             };
             let mut body = body;
-            let previous_version = base.draft.targets.get(role).map_or(0, |t| t.version);
+            let previous_version = base
+                .draft
+                .targets
+                .get(role)
+                .or_else(|| base.draft.invalid.get(role))
+                .map_or(0, |t| t.version);
             body.version = previous_version.saturating_add(1);
             body.expires = Expires::after(now, TARGETS_LIFETIME);
             let signing_role = if role == "targets" {
@@ -469,13 +535,15 @@ impl<'a> Repository<'a> {
     }
 
     /// Rotates `role`'s key (client.md §6 `key rotate`) and publishes at once. `new_keys` are
-    /// the keys to rotate to (generated when empty and not server-managed). Returns the
-    /// canonical IDs of local keys that were replaced (the caller deletes non-root ones).
+    /// the keys to rotate to (generated when empty and not server-managed); the re-signed root
+    /// is also signed by the held root keys of the `legacy` versions. Returns the canonical IDs
+    /// of local keys that were replaced (the caller deletes non-root ones).
     pub fn rotate_key(
         &mut self,
         role: &RoleName,
         server_managed: bool,
         new_keys: Vec<PrivateKey>,
+        legacy: LegacyRoots,
     ) -> Result<Vec<String>, RepoError> {
         match (role, server_managed) {
             (RoleName::Timestamp, false) => {
@@ -531,12 +599,51 @@ impl<'a> Repository<'a> {
             out
         };
 
+        let legacy_signers = self.legacy_root_signers(base.draft.root.version, legacy);
         let mut draft = base.draft.clone();
         replace_role_keys(&mut draft.root, role, public_keys);
-        let files = self.sign_changes(&mut base, draft, true)?;
+        let files = self.sign_changes(&mut base, draft, true, legacy_signers)?;
         let remote = self.remote.as_mut().ok_or(RepoError::Offline)?;
         remote.publish(&files)?;
         Ok(old_ids)
+    }
+
+    /// The root keys held here among those of root versions `current` back to the oldest
+    /// version `legacy` names, as one optional signer (metadata.md §11). Best effort, as in Go: a
+    /// version that cannot be downloaded or parsed is skipped. The old roots are not verified:
+    /// they only choose which of our own root keys add a signature.
+    fn legacy_root_signers(&self, current: i64, legacy: LegacyRoots) -> Option<SigningRole> {
+        let oldest = match legacy {
+            LegacyRoots::None => return None,
+            LegacyRoots::All => 1,
+            LegacyRoots::Previous(n) => current.saturating_sub(i64::try_from(n).unwrap_or(i64::MAX)).max(1),
+        };
+        if current <= 1 || oldest >= current {
+            return None;
+        }
+        let remote = self.remote.as_ref()?;
+        let held = held_keys(self.keys).unwrap_or_default();
+        let mut keys: BTreeMap<KeyId, PublicKey> = BTreeMap::new();
+        for version in (oldest..=current).rev() {
+            let Ok(version) = u64::try_from(version) else { continue };
+            let Ok(raw) = remote.root_version(version) else {
+                continue;
+            };
+            let Ok(old) = Signed::<Root>::parse(raw) else { continue };
+            for (id, key) in SigningRole::of_base_role(old.body(), &RoleName::Root).keys {
+                if key.canonical_id().is_ok_and(|c| held.contains(&c)) {
+                    keys.insert(id, key);
+                }
+            }
+        }
+        if keys.is_empty() {
+            return None;
+        }
+        Some(SigningRole {
+            name: RoleName::Root.as_str().to_owned(),
+            keys: keys.into_iter().collect(),
+            threshold: 1,
+        })
     }
 
     /// Deletes the local trust data of the collection and, with `remote`, the server's copy.
@@ -590,7 +697,13 @@ impl Base {
             raws.insert(role.to_owned(), file.raw().to_vec());
             signatures.insert(role.to_owned(), file.signed().signatures().to_vec());
         }
-        let draft = Draft::new(root.body().clone(), bodies, BTreeMap::new());
+        // Downloaded but invalid delegations: a witness change revives and re-signs one.
+        let mut invalid = BTreeMap::new();
+        for (role, file) in collection.invalid_targets() {
+            invalid.insert(role.to_owned(), file.body().clone());
+            signatures.insert(role.to_owned(), file.signatures().to_vec());
+        }
+        let draft = Draft::new(root.body().clone(), bodies, invalid);
         let snapshot = collection
             .snapshot()
             .map(|s| (s.body().clone(), s.signed().signatures().to_vec()));
@@ -603,6 +716,28 @@ impl Base {
             first_publish: false,
         }
     }
+}
+
+/// The canonical key ID of `key` (for a certificate, of its bare key).
+fn canonical_id(key: &PublicKey) -> Result<String, RepoError> {
+    key.canonical_id()
+        .map(|id| id.as_str().to_owned())
+        .map_err(|e| RepoError::KeyGeneration(e.to_string()))
+}
+
+/// Checks that `key` is the key of the certificate whose key has `cert_key_id`, if any.
+fn check_certificate_key(key: &PrivateKey, cert_key_id: Option<&str>) -> Result<(), RepoError> {
+    let Some(cert_key_id) = cert_key_id else {
+        return Ok(());
+    };
+    let root_key_id = canonical_id(&key.public_key())?;
+    if root_key_id != cert_key_id {
+        return Err(RepoError::CertificateKeyMismatch {
+            certificate_key_id: cert_key_id.to_owned(),
+            root_key_id,
+        });
+    }
+    Ok(())
 }
 
 fn generate_ecdsa() -> Result<PrivateKey, RepoError> {

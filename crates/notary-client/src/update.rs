@@ -89,9 +89,19 @@ impl std::error::Error for FetchError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UpdateError {
-    /// No server and nothing cached.
-    #[error("client is offline")]
+    /// No server and nothing cached (Go's text, then what is missing).
+    #[error("client is offline and no cached trust data is available")]
     Offline,
+    /// No server, and the cached copy of `role` cannot be used: it does not match the hash its
+    /// parent records (tampered or stale) or does not verify. (An expired cached file is reported
+    /// as [`VerifyError::Expired`] instead, naming the role and the time.)
+    #[error("client is offline and the cached {role}.json is not valid: {source}")]
+    OfflineBadCache {
+        /// The role whose cached file was refused.
+        role: String,
+        /// Why it was refused.
+        source: Box<UpdateError>,
+    },
     /// The server has no such collection (404 on root).
     #[error("{server} does not have trust data for {gun}")]
     NotFound {
@@ -366,14 +376,27 @@ fn load_role(
         return Err(VerifyError::NoChecksums { role: role.to_owned() }.into());
     };
     let limit = u64::try_from(expected.length).unwrap_or(0);
-    if let Ok(Some(raw)) = cache.read(role, limit.min(MAX_CACHED_LEN))
-        && expected.check_hashes(role, &raw).is_ok()
-        && let Ok(loaded) = load_bytes(collection, role, raw, now, warnings, seen_snapshot)
-    {
-        return Ok(loaded);
-    }
+    // Why the cached copy was not used (`None`: there is none), for the offline error.
+    let cache_error = match cache.read(role, limit.min(MAX_CACHED_LEN)) {
+        Ok(Some(raw)) => match expected.check_hashes(role, &raw) {
+            Ok(()) => match load_bytes(collection, role, raw, now, warnings, seen_snapshot) {
+                Ok(loaded) => return Ok(loaded),
+                Err(e) => Some(e),
+            },
+            Err(e) => Some(e.into()),
+        },
+        Ok(None) => None,
+        Err(e) => Some(UpdateError::Cache(e)),
+    };
     let Some(remote) = remote.as_deref_mut() else {
-        return Err(UpdateError::Offline);
+        return Err(match cache_error {
+            None => UpdateError::Offline,
+            Some(expired @ UpdateError::Verify(VerifyError::Expired { .. })) => expired,
+            Some(source) => UpdateError::OfflineBadCache {
+                role: role.to_owned(),
+                source: Box::new(source),
+            },
+        });
     };
     let hash = expected
         .sha256()

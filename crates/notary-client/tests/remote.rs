@@ -233,7 +233,10 @@ fn statuses_map_to_gos_errors() {
 
     let err = remote.by_checksum(&role("snapshot"), "abcd", 100).unwrap_err();
     assert!(matches!(err, RemoteError::Forbidden { status: 403 }), "{err:?}");
-    assert_eq!(err.to_string(), "unable to reach trust server at this time: 403.");
+    assert!(
+        err.to_string()
+            .starts_with("unable to reach trust server at this time: 403. (not allowed")
+    );
 
     let err = remote.by_checksum(&role("targets"), "abcd", 100).unwrap_err();
     assert!(
@@ -616,9 +619,10 @@ fn reads_retry_once_with_credentials_after_401() {
     let remote = Remote::connect(&RemoteConfig::new(stub.url()), &gun(), Access::Pull, Anonymous).unwrap();
     let err = remote.timestamp().unwrap_err();
     assert!(matches!(err, RemoteError::Unauthorized), "{err:?}");
-    assert_eq!(
-        err.to_string(),
-        "you are not authorized to perform this operation: server returned 401."
+    assert!(
+        err.to_string().starts_with(
+            "you are not authorized to perform this operation: server returned 401. (authentication failed"
+        )
     );
 }
 
@@ -650,9 +654,9 @@ fn token_server_failures_and_insufficient_scope() {
     let remote = Remote::connect(&RemoteConfig::new(stub.url()), &gun(), Access::PushPull, creds).unwrap();
     let err = remote.root().unwrap_err();
     assert!(matches!(err, RemoteError::Forbidden { status: 401 }), "{err:?}");
-    assert_eq!(
-        err.to_string(),
-        "you are not authorized to perform this operation: server returned 401."
+    assert!(
+        err.to_string()
+            .starts_with("you are not authorized to perform this operation: server returned 401. (not allowed")
     );
 }
 

@@ -6,7 +6,7 @@
 //! Root trust (bootstrap, rotation, pinning) is decided before, with
 //! [`verify_root`](crate::verify::verify_root); the collection starts from a verified root.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use time::OffsetDateTime;
 
@@ -67,7 +67,8 @@ pub struct TrustedCollection {
     timestamp: Option<Verified<Timestamp>>,
     snapshot: Option<Verified<Snapshot>>,
     targets: BTreeMap<String, Verified<Targets>>,
-    skipped: BTreeSet<String>,
+    /// Delegations skipped for a missed threshold or an expiry, as downloaded.
+    skipped: BTreeMap<String, Signed<Targets>>,
     minimum: MinimumVersions,
 }
 
@@ -80,7 +81,7 @@ impl TrustedCollection {
             timestamp: None,
             snapshot: None,
             targets: BTreeMap::new(),
-            skipped: BTreeSet::new(),
+            skipped: BTreeMap::new(),
             minimum,
         }
     }
@@ -113,6 +114,17 @@ impl TrustedCollection {
     /// Every loaded targets file, by role name.
     pub fn all_targets(&self) -> impl Iterator<Item = (&str, &Verified<Targets>)> {
         self.targets.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Every delegation that was downloaded but skipped because its signatures missed the
+    /// threshold or it expired, by role name. Its length, hashes, structure and version were
+    /// checked; a publisher holding the role's keys may re-sign it (`witness`, client.md §4.3).
+    ///
+    /// # Security
+    ///
+    /// These files are **not** trusted: never read targets from them.
+    pub fn invalid_targets(&self) -> impl Iterator<Item = (&str, &Signed<Targets>)> {
+        self.skipped.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// The FileMeta the trusted chain records for a role's file: the snapshot's entry from the
@@ -186,7 +198,7 @@ impl TrustedCollection {
                 }
             };
             for d in file.body().delegations.roles.iter().rev() {
-                if self.skipped.contains(&d.name) || self.expected(&d.name).is_none() {
+                if self.skipped.contains_key(&d.name) || self.expected(&d.name).is_none() {
                     continue;
                 }
                 stack.push(&d.name);
@@ -234,7 +246,7 @@ impl TrustedCollection {
             // Exactly Go's `signed.ErrRoleThreshold` and `signed.ErrExpired`; `ErrNoSignatures`
             // is another error type in Go and aborts the update.
             Err(e @ (VerifyError::ThresholdNotMet { .. } | VerifyError::Expired { .. })) => {
-                self.skipped.insert(name.to_owned());
+                self.skipped.insert(name.to_owned(), signed);
                 Ok(DelegationOutcome::Skipped(e))
             }
             Err(e) => Err(e),

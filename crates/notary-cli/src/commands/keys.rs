@@ -5,6 +5,7 @@ use std::path::Path;
 
 use notary_client::passphrase::{PassphraseRequest, PassphraseSource};
 use notary_client::remote::Access;
+use notary_client::repository::LegacyRoots;
 use notary_keys::{KeyAlgorithm, KeyFile, KeyHeaders};
 use notary_tuf::RoleName;
 use notary_tuf::sign::PrivateKey;
@@ -157,7 +158,7 @@ pub(crate) fn rotate(ctx: &Context, args: KeyRotateArgs) -> CmdResult {
     }
     let mut repo = ctx.repository(&gun, &keys, &mut passphrases, remote)?;
     let replaced = repo
-        .rotate_key(&role, args.server_managed, new_keys)
+        .rotate_key(&role, args.server_managed, new_keys, legacy_roots(args.legacy))
         .map_err(|e| Fatal(e.to_string()))?;
     drop(repo);
     if role != RoleName::Root {
@@ -169,6 +170,15 @@ pub(crate) fn rotate(ctx: &Context, args: KeyRotateArgs) -> CmdResult {
     }
     println!("Successfully rotated {role} key for repository {gun}");
     Ok(())
+}
+
+/// `--legacy N` as Go reads it: `-1` means every earlier root version, any other negative
+/// number none.
+fn legacy_roots(legacy: i64) -> LegacyRoots {
+    match legacy {
+        -1 => LegacyRoots::All,
+        n => u64::try_from(n).map_or(LegacyRoots::None, LegacyRoots::Previous),
+    }
 }
 
 pub(crate) fn import(ctx: &Context, args: KeyImportArgs) -> CmdResult {

@@ -49,7 +49,9 @@ pub(crate) fn publish_staged(ctx: &Context, gun: &Gun) -> CmdResult {
     let mut repo = ctx.repository(gun, &keys, &mut passphrases, remote)?;
     let changelist = repo.changelist()?;
     let changes: Vec<_> = changelist.list()?.into_iter().map(|c| c.change).collect();
+    let progress = targets::publish_progress(changes.len(), gun);
     repo.publish(&changes).map_err(|e| Fatal(e.to_string()))?;
+    drop(progress);
     changelist.clear()?;
     println!("Successfully published changes for repository {gun}");
     Ok(())

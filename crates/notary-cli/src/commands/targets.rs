@@ -2,15 +2,18 @@
 //! publish, delete, witness.
 
 use std::fs;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, IsTerminal, Read, Seek, Write};
+use std::path::Path;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use notary_client::changelist::Change;
 use notary_client::hashing;
 use notary_client::remote::Access;
 use notary_client::repository::RootKeyChoice;
 use notary_client::update::Updated;
+use notary_tuf::cert::CertChain;
 use notary_tuf::metadata::{FileMeta, Hashes};
-use notary_tuf::{Gun, RoleName};
+use notary_tuf::{Gun, KeyType, PublicKey, RoleName};
 
 use super::{maybe_auto_publish, publish_staged};
 use crate::cli::{
@@ -22,6 +25,12 @@ use crate::{CmdResult, Fatal, log};
 
 /// Largest `--custom` file accepted.
 const MAX_CUSTOM_LEN: u64 = 1 << 20;
+/// Largest `--rootcert` file accepted.
+const MAX_CERT_LEN: u64 = 1 << 20;
+/// Files at least this large show a hashing progress bar on a terminal (`add`).
+const HASH_PROGRESS_MIN: u64 = 8 << 20;
+/// Publishes of more changes than this show a spinner on a terminal.
+const PUBLISH_PROGRESS_MIN: usize = 1000;
 
 pub(crate) fn init(ctx: &Context, args: InitArgs) -> CmdResult {
     let gun = parse_gun(&args.gun)?;
@@ -31,12 +40,12 @@ pub(crate) fn init(ctx: &Context, args: InitArgs) -> CmdResult {
         Some(path) => RootKeyChoice::Given(super::keys::read_private_key(path, "root", &mut passphrases)?),
         None => RootKeyChoice::FirstOrNew,
     };
-    if args.root_cert.is_some() {
-        return Err(Fatal("--rootcert is not supported yet".into()));
-    }
+    let root_cert = args.root_cert.as_deref().map(read_root_cert).transpose()?;
     let remote = ctx.connect(&gun, Access::PushPull)?;
     let mut repo = ctx.repository(&gun, &keys, &mut passphrases, remote)?;
-    let done = repo.init(root_key, false).map_err(|e| Fatal(e.to_string()))?;
+    let done = repo
+        .init_with_certificate(root_key, root_cert, false)
+        .map_err(|e| Fatal(e.to_string()))?;
     if done.root_key_found {
         println!("Root key found, using: {}", done.root_key_id);
     }
@@ -44,10 +53,72 @@ pub(crate) fn init(ctx: &Context, args: InitArgs) -> CmdResult {
     maybe_auto_publish(ctx, args.publish.publish, &gun)
 }
 
+/// `--rootcert`: the file's first PEM block, an X.509 certificate, as the root key it names
+/// (`ecdsa-x509` / `rsa-x509`, in Go's PEM layout), with Go's error messages. As in Go, anything
+/// after the first block (intermediates, a private key) is ignored.
+fn read_root_cert(path: &Path) -> Result<PublicKey, Fatal> {
+    let text =
+        read_limited(path, MAX_CERT_LEN).map_err(|e| Fatal(format!("error reading certificate file: {}", e.0)))?;
+    let block = first_pem_block(&text)
+        .ok_or_else(|| Fatal("the provided file does not contain a valid PEM certificate <nil>".into()))?;
+    let chain = CertChain::parse_pem(block)
+        .map_err(|e| Fatal(format!("Parsing certificate PEM bytes to x509 certificate: {e}")))?;
+    let cert = chain.first();
+    let key_type = match spki_algorithm(cert.spki_der()) {
+        Some(SpkiAlgorithm::Ecdsa) => KeyType::EcdsaX509,
+        Some(SpkiAlgorithm::Rsa) => KeyType::RsaX509,
+        None => return Err(Fatal("the root certificate's key must be ECDSA or RSA".into())),
+    };
+    let pem = notary_tuf::cert::pem_encode("CERTIFICATE", &[], cert.der());
+    Ok(PublicKey::new(key_type, pem.into_bytes()))
+}
+
+/// The first `-----BEGIN …-----` … `-----END …-----` block of `text`.
+fn first_pem_block(text: &[u8]) -> Option<&[u8]> {
+    let find = |from: usize, needle: &[u8]| {
+        text.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| from + i)
+    };
+    let begin = find(0, b"-----BEGIN ")?;
+    let end = find(begin, b"-----END ")?;
+    let close = find(end + 9, b"-----")? + 5;
+    text.get(begin..close)
+}
+
+enum SpkiAlgorithm {
+    Ecdsa,
+    Rsa,
+}
+
+/// The key algorithm of a DER SubjectPublicKeyInfo: the OID opening its AlgorithmIdentifier.
+fn spki_algorithm(spki: &[u8]) -> Option<SpkiAlgorithm> {
+    const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    const RSA_ENCRYPTION: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    let head = &spki[..spki.len().min(32)];
+    if head.windows(EC_PUBLIC_KEY.len()).any(|w| w == EC_PUBLIC_KEY) {
+        Some(SpkiAlgorithm::Ecdsa)
+    } else if head.windows(RSA_ENCRYPTION.len()).any(|w| w == RSA_ENCRYPTION) {
+        Some(SpkiAlgorithm::Rsa)
+    } else {
+        None
+    }
+}
+
 pub(crate) fn add(ctx: &Context, args: AddArgs) -> CmdResult {
     let gun = parse_gun(&args.gun)?;
     let file = fs::File::open(&args.file).map_err(|e| Fatal(format!("open {}: {}", args.file.display(), go_io(&e))))?;
-    let mut meta = hashing::file_meta_of(io::BufReader::new(file), io::sink(), |_| {})?;
+    let length = file.metadata().map_or(0, |m| m.len());
+    let progress = hashing_progress(length, &args.file);
+    let mut meta = hashing::file_meta_of(io::BufReader::new(file), io::sink(), |done| {
+        if let Some(bar) = &progress {
+            bar.set_position(done);
+        }
+    })?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     meta.custom = read_custom(args.custom.as_deref())?;
     stage_targets(ctx, &gun, &args.roles, |role| {
         Change::target_create(role, &args.target, meta.clone())
@@ -325,8 +396,38 @@ pub(crate) fn witness(ctx: &Context, args: WitnessArgs) -> CmdResult {
     maybe_auto_publish(ctx, args.publish.publish, &gun)
 }
 
+/// A bar over the bytes of a file being hashed for `add`: only for a large file, and only when
+/// stderr is a terminal (scripts see the same output as with Go).
+fn hashing_progress(length: u64, path: &Path) -> Option<ProgressBar> {
+    if length < HASH_PROGRESS_MIN || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("hashing {msg} [{bar:30}] {bytes}/{total_bytes} ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(path.display().to_string());
+    Some(bar)
+}
+
+/// A spinner while a large changelist (more than [`PUBLISH_PROGRESS_MIN`] changes) is applied,
+/// signed and uploaded, only when stderr is a terminal; it is cleared when dropped.
+pub(crate) fn publish_progress(changes: usize, gun: &Gun) -> Option<ProgressBar> {
+    if changes <= PUBLISH_PROGRESS_MIN || !io::stderr().is_terminal() {
+        return None;
+    }
+    let spinner =
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_finish(ProgressFinish::AndClear);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
+    spinner.set_message(format!("publishing {changes} changes to {gun}"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(spinner)
+}
+
 /// `--custom`: a JSON document stored with the target.
-fn read_custom(path: Option<&std::path::Path>) -> Result<Option<serde_json::Value>, Fatal> {
+fn read_custom(path: Option<&Path>) -> Result<Option<serde_json::Value>, Fatal> {
     let Some(path) = path else { return Ok(None) };
     let bytes = read_limited(path, MAX_CUSTOM_LEN)?;
     let value: serde_json::Value = serde_json::from_slice(&bytes)
@@ -335,7 +436,7 @@ fn read_custom(path: Option<&std::path::Path>) -> Result<Option<serde_json::Valu
 }
 
 /// Reads a small input file, refusing anything larger than `limit`.
-pub(crate) fn read_limited(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, Fatal> {
+pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Fatal> {
     let file = fs::File::open(path).map_err(|e| Fatal(format!("open {}: {}", path.display(), go_io(&e))))?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;

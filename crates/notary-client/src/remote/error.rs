@@ -57,8 +57,9 @@ pub enum RemoteError {
     },
 
     /// The server refused the operation although the client authenticated: HTTP 403, or a 401
-    /// whose challenge says `error="insufficient_scope"`. `Display` is Go's text for the code.
-    #[error("{}", server_status_text(*.status))]
+    /// whose challenge says `error="insufficient_scope"`. `Display` is Go's text for the code,
+    /// then the class (`not allowed`), which Go's text alone does not tell.
+    #[error("{} (not allowed: {})", server_status_text(*.status), forbidden_detail(*.status))]
     Forbidden {
         /// 401 or 403.
         status: u16,
@@ -109,7 +110,7 @@ pub enum RemoteError {
 
     /// The TLS handshake failed: untrusted or invalid server certificate, client certificate
     /// refused, protocol mismatch.
-    #[error("{detail}")]
+    #[error("TLS handshake failed: {detail}")]
     Tls {
         /// The URL asked for.
         url: String,
@@ -117,7 +118,8 @@ pub enum RemoteError {
         detail: String,
     },
 
-    /// The token server refused to issue a token (bad credentials: 401) or failed.
+    /// The token server refused to issue a token (bad credentials: 401) or failed. `Display` is
+    /// docker/distribution's text, then the class (`authentication failed` / `not allowed`).
     #[error("{}", token_status_text(*.status))]
     TokenRejected {
         /// The token server's HTTP status.
@@ -140,8 +142,12 @@ pub enum RemoteError {
         detail: String,
     },
 
-    /// HTTP 401 (after credentials, when they were tried): authentication failed.
-    #[error("{}", server_status_text(401))]
+    /// HTTP 401 (after credentials, when they were tried): authentication failed. `Display` is
+    /// Go's text, then the class.
+    #[error(
+        "{} (authentication failed: no credentials, or the server refused them)",
+        server_status_text(401)
+    )]
     Unauthorized,
 
     /// No connection: refused, DNS failure, timeout.
@@ -300,12 +306,27 @@ fn server_status_text(status: u16) -> String {
     }
 }
 
-/// docker/distribution's texts for a failed token request.
+/// docker/distribution's texts for a failed token request, with the class after them.
 fn token_status_text(status: u16) -> String {
     match status {
-        401 => "unauthorized: authentication required".to_owned(),
-        403 => "denied: requested access to the resource is denied".to_owned(),
-        _ => format!("token auth attempt failed: received unexpected HTTP status: {status}"),
+        401 => {
+            "unauthorized: authentication required (authentication failed: the token server refused the credentials)"
+                .to_owned()
+        }
+        403 => "denied: requested access to the resource is denied (not allowed: the token server refused this access)"
+            .to_owned(),
+        _ => format!(
+            "token auth attempt failed: received unexpected HTTP status: {status} (authentication failed: no token)"
+        ),
+    }
+}
+
+/// Why a [`RemoteError::Forbidden`] was refused.
+fn forbidden_detail(status: u16) -> &'static str {
+    if status == 401 {
+        "the token does not grant the access this operation needs (insufficient_scope)"
+    } else {
+        "the server refused access to this repository (403)"
     }
 }
 
@@ -412,9 +433,39 @@ mod tests {
             RemoteError::ServerUnavailable { status: 500 }.to_string(),
             "unable to reach trust server at this time: 500."
         );
+        // Go's text first, then the class Go's text does not tell.
         assert_eq!(
             RemoteError::Unauthorized.to_string(),
-            "you are not authorized to perform this operation: server returned 401."
+            "you are not authorized to perform this operation: server returned 401. \
+             (authentication failed: no credentials, or the server refused them)"
+        );
+        assert_eq!(
+            RemoteError::Forbidden { status: 403 }.to_string(),
+            "unable to reach trust server at this time: 403. \
+             (not allowed: the server refused access to this repository (403))"
+        );
+        assert_eq!(
+            RemoteError::Forbidden { status: 401 }.to_string(),
+            "you are not authorized to perform this operation: server returned 401. \
+             (not allowed: the token does not grant the access this operation needs (insufficient_scope))"
+        );
+        assert_eq!(
+            RemoteError::TokenRejected { status: 401 }.to_string(),
+            "unauthorized: authentication required \
+             (authentication failed: the token server refused the credentials)"
+        );
+        assert_eq!(
+            RemoteError::TokenRejected { status: 403 }.to_string(),
+            "denied: requested access to the resource is denied \
+             (not allowed: the token server refused this access)"
+        );
+        let tls = RemoteError::Tls {
+            url: "https://h/v2/".into(),
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+        };
+        assert_eq!(
+            tls.to_string(),
+            "TLS handshake failed: invalid peer certificate: UnknownIssuer"
         );
         assert_eq!(
             RemoteError::NotFound {
