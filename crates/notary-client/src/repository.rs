@@ -18,7 +18,7 @@ use notary_tuf::{Expires, Gun, KeyId, PublicKey, RoleName};
 use time::{Duration, OffsetDateTime};
 
 use crate::apply::{self, Draft};
-use crate::changelist::{Change, Changelist, ChangelistError};
+use crate::changelist::{Action, Change, ChangeData, ChangeType, Changelist, ChangelistError, RootRoleData};
 use crate::key_store::{KeyStore, KeyStoreError};
 use crate::passphrase::PassphraseSource;
 use crate::remote::{Remote, RemoteError};
@@ -462,10 +462,6 @@ impl<'a> Repository<'a> {
         if base.first_publish {
             to_sign.insert("targets".to_owned());
         }
-        // A rotated targets key re-signs targets (Go marks the role dirty).
-        if draft.root.roles.get("targets") != old_root.roles.get("targets") {
-            to_sign.insert("targets".to_owned());
-        }
         let mut new_raws = base.raws.clone();
         for role in &to_sign {
             let Some(body) = draft.targets.get(role).cloned() else {
@@ -600,8 +596,19 @@ impl<'a> Repository<'a> {
         };
 
         let legacy_signers = self.legacy_root_signers(base.draft.root.version, legacy);
+        // Go's in-memory changelist of one root role change: the same path as staged changes.
+        let rotation = Change::new(
+            Action::Create,
+            "root",
+            ChangeType::Role,
+            role.as_str(),
+            ChangeData::RootRole(RootRoleData {
+                keys: public_keys,
+                role: role.as_str().to_owned(),
+            }),
+        );
         let mut draft = base.draft.clone();
-        replace_role_keys(&mut draft.root, role, public_keys);
+        apply::apply(&mut draft, &[rotation], &held_keys(self.keys)?)?;
         let files = self.sign_changes(&mut base, draft, true, legacy_signers)?;
         let remote = self.remote.as_mut().ok_or(RepoError::Offline)?;
         remote.publish(&files)?;
@@ -655,24 +662,6 @@ impl<'a> Repository<'a> {
         self.trust_dir.remove_gun(&self.gun)?;
         Ok(())
     }
-}
-
-/// Replaces every key of a base role, keeping `root.keys` free of keys no role uses.
-fn replace_role_keys(root: &mut Root, role: &RoleName, keys: Vec<PublicKey>) {
-    let ids: Vec<KeyId> = keys.iter().map(PublicKey::key_id).collect();
-    for key in keys {
-        root.keys.insert(key.key_id(), key);
-    }
-    let threshold = root.roles.get(role.as_str()).map_or(1, |r| r.threshold);
-    root.roles.insert(
-        role.as_str().to_owned(),
-        RoleKeys {
-            keyids: ids,
-            threshold: threshold.max(1),
-        },
-    );
-    let used: BTreeSet<KeyId> = root.roles.values().flat_map(|r| r.keyids.iter().cloned()).collect();
-    root.keys.retain(|id, _| used.contains(id));
 }
 
 /// The collection as loaded, and the bytes and signatures to carry into the next version.
