@@ -1,0 +1,214 @@
+//! Interop with the real Docker registry (Debian `docker-registry`, distribution 2.8) configured
+//! for token auth with our issuer: `skopeo copy` of a small hand-made OCI image succeeds with
+//! the credentials of a user granted push, and fails without credentials, with a wrong
+//! password, and for a user granted only pull. Skipped, with the reason printed, only when
+//! `docker-registry` or `skopeo` is not installed (`shared/interop/install-peers.sh` installs
+//! them).
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::digest::{SHA256, digest};
+use notary_testkit::WorkDir;
+
+use crate::support::{Alg, Pki, RunningIssuer, write_config};
+
+const SERVICE: &str = "docker-registry";
+
+fn installed(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+struct Registry(Child);
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start_registry(work: &WorkDir, realm: &str) -> (Registry, String) {
+    let port = free_port();
+    let config = format!(
+        "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {data}\nhttp:\n  addr: 127.0.0.1:{port}\n\
+         auth:\n  token:\n    realm: {realm}\n    service: {SERVICE}\n    issuer: test-issuer\n    rootcertbundle: {root}\n",
+        data = work.path("registry-data").display(),
+        root = work.path("root.crt").display(),
+    );
+    let config_path = work.write("registry.yml", config.as_bytes());
+    let log = std::fs::File::create(work.path("registry.log")).unwrap();
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&config_path)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let registry = Registry(child);
+    let addr = format!("127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if std::net::TcpStream::connect(&addr).is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "registry did not start: {}",
+            std::fs::read_to_string(work.path("registry.log")).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (registry, addr)
+}
+
+/// A minimal OCI image layout (one gzip layer, one config), tag `v1`, as
+/// shared/interop/docker-trust-scenario.sh makes it.
+fn oci_layout(dir: &Path) {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |bytes: &[u8]| {
+        let hex: String = digest(&SHA256, bytes)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    // A tar with one file, gzip-compressed by the system's gzip.
+    let rootfs = dir.join("../rootfs");
+    std::fs::create_dir_all(&rootfs).unwrap();
+    std::fs::write(rootfs.join("hello.txt"), b"hello from notary-token-issuer\n").unwrap();
+    let tar = Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .args(["-cf", "-", "hello.txt"])
+        .output()
+        .unwrap();
+    assert!(tar.status.success());
+    let mut gzip = Command::new("gzip")
+        .args(["-n", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    gzip.stdin.take().unwrap().write_all(&tar.stdout).unwrap();
+    let layer = gzip.wait_with_output().unwrap().stdout;
+    let diff_id: String = digest(&SHA256, &tar.stdout)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (layer_digest, layer_size) = put(&layer);
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{diff_id}"]}},"config":{{}}}}"#
+    );
+    let (config_digest, config_size) = put(config.as_bytes());
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{config_size}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{layer_digest}","size":{layer_size}}}]}}"#
+    );
+    let (manifest_digest, manifest_size) = put(manifest.as_bytes());
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{manifest_digest}","size":{manifest_size},"annotations":{{"org.opencontainers.image.ref.name":"v1"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+}
+
+fn skopeo_copy(layout: &Path, destination: &str, credentials: Option<&str>) -> Output {
+    let mut command = Command::new("skopeo");
+    command
+        .args(["--insecure-policy", "copy", "--dest-tls-verify=false"])
+        .env("HOME", layout.parent().unwrap())
+        .env("REGISTRY_AUTH_FILE", layout.parent().unwrap().join("auth.json"));
+    if let Some(credentials) = credentials {
+        command.arg("--dest-creds").arg(credentials);
+    }
+    command
+        .arg(format!("oci:{}:v1", layout.display()))
+        .arg(format!("docker://{destination}"))
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn docker_registry_accepts_our_tokens_for_skopeo_pushes() {
+    for program in ["docker-registry", "skopeo", "tar", "gzip"] {
+        if !installed(program) {
+            println!(
+                "SKIPPED docker_registry_accepts_our_tokens_for_skopeo_pushes: {program} is not installed (shared/interop/install-peers.sh installs it)"
+            );
+            return;
+        }
+    }
+    let work = WorkDir::new("issuer-registry");
+    let config = write_config(&work, &Pki::generate(Alg::Es256), &[SERVICE]);
+    let issuer = RunningIssuer::start(&config);
+    let realm = format!("http://{}/token", issuer.addr);
+    let (_registry, registry) = start_registry(&work, &realm);
+    let layout = work.path("oci/layout");
+    oci_layout(&layout);
+
+    let anonymous = skopeo_copy(&layout, &format!("{registry}/team/app:v1"), None);
+    assert!(
+        !anonymous.status.success(),
+        "anonymous push succeeded: {}",
+        text(&anonymous)
+    );
+    let wrong = skopeo_copy(&layout, &format!("{registry}/team/app:v1"), Some("bob:wrong-password"));
+    assert!(!wrong.status.success(), "wrong password accepted: {}", text(&wrong));
+    assert!(
+        text(&wrong).contains("401") || text(&wrong).to_lowercase().contains("unauthorized"),
+        "{}",
+        text(&wrong)
+    );
+    // reader is granted only pull under team/.
+    let reader = skopeo_copy(&layout, &format!("{registry}/team/app:v1"), Some("reader:reader-pw"));
+    assert!(!reader.status.success(), "pull-only user pushed: {}", text(&reader));
+    assert!(text(&reader).contains("denied"), "{}", text(&reader));
+    // bob may push team/app but not teamx/app (prefix on a path boundary).
+    let outside = skopeo_copy(&layout, &format!("{registry}/team/apple:v1"), Some("bob:bob-pw"));
+    assert!(
+        !outside.status.success(),
+        "bob pushed outside team/app: {}",
+        text(&outside)
+    );
+
+    let pushed = skopeo_copy(&layout, &format!("{registry}/team/app:v1"), Some("bob:bob-pw"));
+    assert!(pushed.status.success(), "push failed: {}", text(&pushed));
+    assert!(text(&pushed).contains("Writing manifest"), "{}", text(&pushed));
+
+    // The registry itself now answers a pull with a token from the issuer (reader may pull).
+    let inspect = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false", "--creds", "reader:reader-pw"])
+        .arg(format!("docker://{registry}/team/app:v1"))
+        .env("HOME", work.path("oci"))
+        .output()
+        .unwrap();
+    assert!(inspect.status.success(), "{}", text(&inspect));
+    assert!(String::from_utf8_lossy(&inspect.stdout).contains("application/vnd.oci.image.manifest.v1+json"));
+    work.done();
+}
