@@ -57,7 +57,7 @@ pub const MAX_EXPIRATION: i64 = 86_400;
 /// Default listen address.
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:4431";
 
-/// The parsed configuration; files are not read yet (see [`crate::Issuer::load`]).
+/// The parsed configuration; files are not read yet (see [`crate::server::load_issuer`]).
 #[derive(Clone, Debug)]
 pub struct IssuerConfig {
     /// `server.http_addr`.

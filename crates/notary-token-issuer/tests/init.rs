@@ -92,6 +92,25 @@ fn init_and_hash_password_through_the_binary() {
     let issuer = load_issuer(&config, time::OffsetDateTime::now_utc()).unwrap();
     assert!(issuer.users().verify("root", password.as_bytes()));
     assert!(issuer.users().verify("dave", b"dave's pw"));
+
+    // The generated setup serves https with a certificate from the generated root.
+    let server = notary_testkit::server::ServerProcess::start(bin, &work.path("s/config.json"));
+    assert!(server.url().starts_with("https://127.0.0.1:"), "{}", server.url());
+    let curl = |user: &str| {
+        Command::new("curl")
+            .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+            .arg(work.path("s/root-ca.crt"))
+            .arg("-u")
+            .arg(user)
+            .arg(format!("{}?service=notary-server&scope=repository:x/y:pull", server.url()))
+            .output()
+            .unwrap()
+    };
+    let ok = curl(&format!("root:{password}"));
+    assert_eq!(String::from_utf8_lossy(&ok.stdout), "200", "{}", String::from_utf8_lossy(&ok.stderr));
+    let refused = curl("dave:wrong");
+    assert_eq!(String::from_utf8_lossy(&refused.stdout), "401");
+    drop(server);
     work.done();
 }
 

@@ -212,3 +212,40 @@ fn docker_registry_accepts_our_tokens_for_skopeo_pushes() {
     assert!(String::from_utf8_lossy(&inspect.stdout).contains("application/vnd.oci.image.manifest.v1+json"));
     work.done();
 }
+
+/// `docker login` (Docker CLI, no daemon) against the token-protected registry: the CLI logs in
+/// client-side, fetching a token from the issuer with Basic credentials.
+#[test]
+fn docker_login_without_a_daemon() {
+    for program in ["docker-registry", "docker"] {
+        if !installed(program) {
+            println!("SKIPPED docker_login_without_a_daemon: {program} is not installed");
+            return;
+        }
+    }
+    let work = WorkDir::new("issuer-docker-login");
+    let config = write_config(&work, &Pki::generate(Alg::Es256), &[SERVICE]);
+    let issuer = RunningIssuer::start(&config);
+    let (_registry, registry) = start_registry(&work, &format!("http://{}/token", issuer.addr));
+    let login = |user: &str, password: &str| {
+        let mut child = Command::new("docker")
+            .args(["login", &registry, "-u", user, "--password-stdin"])
+            .env("DOCKER_CONFIG", work.path("docker"))
+            .env("DOCKER_HOST", format!("unix://{}", work.path("no-daemon.sock").display()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let wrong = login("alice", "wrong");
+    assert!(!wrong.status.success(), "{}", text(&wrong));
+    let ok = login("alice", "alice-pw");
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("Login Succeeded"), "{}", text(&ok));
+    let stored = std::fs::read_to_string(work.path("docker/config.json")).unwrap();
+    assert!(stored.contains(&registry), "{stored}");
+    work.done();
+}
