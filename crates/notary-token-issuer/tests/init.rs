@@ -102,12 +102,20 @@ fn init_and_hash_password_through_the_binary() {
             .arg(work.path("s/root-ca.crt"))
             .arg("-u")
             .arg(user)
-            .arg(format!("{}?service=notary-server&scope=repository:x/y:pull", server.url()))
+            .arg(format!(
+                "{}?service=notary-server&scope=repository:x/y:pull",
+                server.url()
+            ))
             .output()
             .unwrap()
     };
     let ok = curl(&format!("root:{password}"));
-    assert_eq!(String::from_utf8_lossy(&ok.stdout), "200", "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout),
+        "200",
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let refused = curl("dave:wrong");
     assert_eq!(String::from_utf8_lossy(&refused.stdout), "401");
     drop(server);

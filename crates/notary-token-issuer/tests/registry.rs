@@ -231,7 +231,10 @@ fn docker_login_without_a_daemon() {
         let mut child = Command::new("docker")
             .args(["login", &registry, "-u", user, "--password-stdin"])
             .env("DOCKER_CONFIG", work.path("docker"))
-            .env("DOCKER_HOST", format!("unix://{}", work.path("no-daemon.sock").display()))
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}", work.path("no-daemon.sock").display()),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

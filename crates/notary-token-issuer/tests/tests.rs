@@ -7,6 +7,7 @@
 mod grant;
 mod http;
 mod init;
+mod notary;
 mod registry;
 mod request;
 mod scope;
