@@ -883,3 +883,323 @@ fn start_up_fails_on_an_unusable_root_bundle() {
         "token auth requires at least one token signing root certificate"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The real Go `notary` CLI against our server binary with token auth and a minimal token service
+
+#[cfg(feature = "interop")]
+mod go_client {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::net::{TcpListener, TcpStream};
+    use std::path::Path;
+    use std::process::{Command, Output, Stdio};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use base64::Engine as _;
+    use notary_testkit::server::ServerProcess;
+
+    use super::*;
+
+    const USER: &str = "alice";
+    const PASSWORD: &str = "s3cret-pass";
+
+    /// What the token service saw and handed out.
+    #[derive(Default)]
+    struct Log {
+        /// `(account or "", scope)` per token request.
+        requests: Vec<(String, String)>,
+        /// Every token issued.
+        tokens: Vec<String>,
+    }
+
+    /// `GET /token?scope=…&service=…[&account=…]`: with the right Basic credentials, a token for
+    /// exactly the requested scopes; without credentials, only their `pull` actions; with wrong
+    /// ones, 401.
+    struct TokenService {
+        addr: String,
+        log: Arc<Mutex<Log>>,
+        stop: Arc<AtomicBool>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+
+    impl TokenService {
+        fn start(signer: &mint::Signer) -> TokenService {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap().to_string();
+            let log = Arc::new(Mutex::new(Log::default()));
+            let stop = Arc::new(AtomicBool::new(false));
+            let pkcs8 = signer.key.serialize_der();
+            let x5c = signer.x5c();
+            let (thread_log, thread_stop) = (log.clone(), stop.clone());
+            let thread = std::thread::spawn(move || {
+                let key = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+                    &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &pkcs8,
+                )
+                .unwrap();
+                for stream in listener.incoming() {
+                    if thread_stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if let Ok(stream) = stream {
+                        serve_token(stream, &key, &x5c, &thread_log);
+                    }
+                }
+            });
+            TokenService {
+                addr,
+                log,
+                stop,
+                thread: Some(thread),
+            }
+        }
+
+        fn realm(&self) -> String {
+            format!("http://{}/token", self.addr)
+        }
+    }
+
+    impl Drop for TokenService {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+            let _ = TcpStream::connect(&self.addr);
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    fn serve_token(stream: TcpStream, key: &aws_lc_rs::signature::EcdsaKeyPair, x5c: &str, log: &Mutex<Log>) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        let _ = reader.read_line(&mut request_line);
+        let mut authorization = None;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("authorization")
+            {
+                authorization = Some(value.trim().to_owned());
+            }
+        }
+        let target = request_line.split(' ').nth(1).unwrap_or_default();
+        let query = target.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        let params: Vec<(String, String)> = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| {
+                let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+                (decode(k), decode(v))
+            })
+            .collect();
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+        );
+        let authenticated = match &authorization {
+            None => false,
+            // The one place a secret meets input: compared in constant time.
+            Some(given) => {
+                if aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), expected.as_bytes()).is_err() {
+                    return respond(stream, 401, r#"{"details":"bad credentials"}"#);
+                }
+                true
+            }
+        };
+        let service = params.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone());
+        let mut access = Vec::new();
+        for (_, scope) in params.iter().filter(|(k, _)| k == "scope") {
+            let account = if authenticated { USER } else { "" };
+            log.lock().unwrap().requests.push((account.to_owned(), scope.clone()));
+            let Some((resource_type, rest)) = scope.split_once(':') else {
+                continue;
+            };
+            let Some((name, actions)) = rest.rsplit_once(':') else {
+                continue;
+            };
+            let actions: Vec<String> = actions
+                .split(',')
+                .filter(|a| authenticated || *a == "pull")
+                .map(str::to_owned)
+                .collect();
+            access.push(ResourceActions {
+                resource_type: resource_type.to_owned(),
+                class: String::new(),
+                name: name.to_owned(),
+                actions,
+            });
+        }
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let claims = Claims {
+            iss: ISSUER.into(),
+            sub: if authenticated { USER.into() } else { String::new() },
+            aud: service.unwrap_or_default(),
+            exp: now + 300,
+            nbf: now - 5,
+            iat: now,
+            jti: format!("{now}-{}", log.lock().unwrap().tokens.len()),
+            access,
+        };
+        let header = Header {
+            typ: "JWT".into(),
+            alg: "ES256".into(),
+            x5c: vec![x5c.to_owned()],
+            ..Header::default()
+        };
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let token = notary_auth::encode(&header, &claims, |input| {
+            key.sign(&rng, input).map(|s| s.as_ref().to_vec())
+        })
+        .unwrap();
+        log.lock().unwrap().tokens.push(token.clone());
+        respond(stream, 200, &format!(r#"{{"token":"{token}","expires_in":300}}"#));
+    }
+
+    fn respond(mut stream: TcpStream, status: u16, body: &str) {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    }
+
+    fn our_server(work: &WorkDir, pki: &Pki, realm: &str) -> ServerProcess {
+        let config = work.write(
+            "server.json",
+            serde_json::json!({
+                "server": {"http_addr": "127.0.0.1:0"},
+                "trust_service": {"type": "local"},
+                "storage": {"backend": "sqlite", "db_url": work.path("db.sqlite")},
+                "logging": {"level": "debug"},
+                "auth": {"type": "token", "options": {
+                    "realm": realm, "service": SERVICE, "issuer": ISSUER,
+                    "rootcertbundle": pki.bundle,
+                }},
+            })
+            .to_string()
+            .as_bytes(),
+        );
+        ServerProcess::start(Path::new(env!("CARGO_BIN_EXE_notary-server")), &config)
+    }
+
+    /// The Go CLI with the test passphrases, a private HOME, no stdin, and `NOTARY_AUTH` when
+    /// `credentials` is set.
+    fn notary(work: &WorkDir, url: &str, trust: &str, credentials: bool, args: &[&str]) -> Output {
+        let home = work.path("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let mut command = Command::new(std::env::var("NOTARY_BIN").unwrap_or_else(|_| "notary".to_owned()));
+        command
+            .arg("-s")
+            .arg(url)
+            .arg("-d")
+            .arg(work.path(trust))
+            .args(args)
+            .current_dir(work.path(""))
+            .env("HOME", &home)
+            .env_remove("NOTARY_AUTH")
+            .env("NOTARY_ROOT_PASSPHRASE", notary_testkit::ROOT_PASSPHRASE)
+            .env("NOTARY_TARGETS_PASSPHRASE", notary_testkit::TARGETS_PASSPHRASE)
+            .env("NOTARY_SNAPSHOT_PASSPHRASE", notary_testkit::SNAPSHOT_PASSPHRASE)
+            .env("NOTARY_DELEGATION_PASSPHRASE", notary_testkit::DELEGATION_PASSPHRASE)
+            .stdin(Stdio::null());
+        if credentials {
+            command.env(
+                "NOTARY_AUTH",
+                base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}")),
+            );
+        }
+        command.output().unwrap()
+    }
+
+    fn text(output: &Output) -> String {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }
+
+    fn ok(output: Output) -> String {
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output)
+    }
+
+    fn not_authorized(output: Output) {
+        assert!(!output.status.success(), "{}", text(&output));
+        assert!(
+            text(&output).contains("you are not authorized to perform this operation: server returned 401."),
+            "{}",
+            text(&output)
+        );
+    }
+
+    #[test]
+    fn go_cli_with_token_auth() {
+        let pki = Pki::new();
+        let tokens = TokenService::start(&pki.leaf);
+        let work = WorkDir::new("auth-interop");
+        let server = our_server(&work, &pki, &tokens.realm());
+        let url = server.url().to_owned();
+        let gun = "example.com/auth-interop";
+        std::fs::write(work.path("v1.txt"), b"version one").unwrap();
+
+        // Without credentials the token service grants pull only: writes are refused.
+        not_authorized(notary(&work, &url, "anonymous", false, &["init", "-p", gun]));
+        // With credentials: init and publish (push,pull), a target added and published.
+        ok(notary(&work, &url, "alice", true, &["init", "-p", gun]));
+        ok(notary(&work, &url, "alice", true, &["add", "-p", gun, "v1", "v1.txt"]));
+        // Anonymous reads work.
+        let listed = ok(notary(&work, &url, "reader", false, &["list", gun]));
+        assert!(listed.contains("v1"), "{listed}");
+        // Admin operations need `*`: refused anonymously, done with credentials.
+        not_authorized(notary(
+            &work,
+            &url,
+            "alice-anon",
+            false,
+            &["key", "rotate", gun, "snapshot", "-r"],
+        ));
+        ok(notary(
+            &work,
+            &url,
+            "alice",
+            true,
+            &["key", "rotate", gun, "snapshot", "-r"],
+        ));
+        ok(notary(&work, &url, "alice", true, &["add", "-p", gun, "v2", "v1.txt"]));
+        let listed = ok(notary(&work, &url, "reader", false, &["list", gun]));
+        assert!(listed.contains("v2"), "{listed}");
+        not_authorized(notary(&work, &url, "reader", false, &["delete", gun, "--remote"]));
+        ok(notary(&work, &url, "alice", true, &["delete", gun, "--remote"]));
+        let gone = notary(&work, &url, "fresh-reader", false, &["list", gun]);
+        assert!(!gone.status.success(), "{}", text(&gone));
+
+        let log = tokens.log.lock().unwrap();
+        let scopes: Vec<(&str, &str)> = log.requests.iter().map(|(a, s)| (a.as_str(), s.as_str())).collect();
+        for wanted in [
+            (USER, format!("repository:{gun}:push,pull")),
+            (USER, format!("repository:{gun}:*")),
+            ("", format!("repository:{gun}:pull")),
+        ] {
+            assert!(
+                scopes.contains(&(wanted.0, wanted.1.as_str())),
+                "{wanted:?} not requested: {scopes:?}"
+            );
+        }
+        // Nothing secret reaches the server's log, even at debug level.
+        let server_log = server.stderr();
+        assert!(server_log.contains("token accepted"), "{server_log}");
+        assert!(!server_log.contains(PASSWORD));
+        for token in &log.tokens {
+            let signature = token.rsplit('.').next().unwrap();
+            assert!(!server_log.contains(signature), "a token was logged");
+        }
+        drop(log);
+        drop(server);
+        work.done();
+    }
+}
