@@ -1,5 +1,6 @@
 //! The wire (server-api.md): connections (plain or TLS, timeouts, graceful shutdown), path
-//! cleaning and routing, the GUN-prefix filter, cache headers, and rendering of every response.
+//! cleaning and routing, the GUN-prefix filter, token authentication ([`auth`]), cache headers,
+//! and rendering of every response.
 //! The operations themselves are [`crate::service::Service`]'s.
 
 pub mod auth;
