@@ -20,6 +20,8 @@
 //! to every authenticated user. Requests for things not granted are not an error: the token
 //! carries only the granted subset (possibly nothing).
 
+use notary_auth::ResourceActions;
+
 use crate::scope::Scope;
 
 /// Who is asking.
@@ -64,18 +66,6 @@ pub struct Grant {
     /// Which names.
     pub prefix: NamePrefix,
     /// What may be done: action names, or `*` for everything.
-    pub actions: Vec<String>,
-}
-
-/// What a token grants on one resource (a JWT `access` entry).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Access {
-    /// The resource type.
-    #[serde(rename = "type")]
-    pub resource_type: String,
-    /// The resource name.
-    pub name: String,
-    /// The granted actions, in request order.
     pub actions: Vec<String>,
 }
 
@@ -149,8 +139,8 @@ impl Grant {
 /// The access `principal` gets for the requested `scopes` under `grants`: one entry per
 /// (type, name), holding the union of the requested actions that some grant allows, in request
 /// order; resources with nothing granted are left out.
-pub fn evaluate(grants: &[Grant], principal: Principal<'_>, scopes: &[Scope]) -> Vec<Access> {
-    let mut access: Vec<Access> = Vec::new();
+pub fn evaluate(grants: &[Grant], principal: Principal<'_>, scopes: &[Scope]) -> Vec<ResourceActions> {
+    let mut access: Vec<ResourceActions> = Vec::new();
     for scope in scopes {
         let granted = scope
             .actions
@@ -163,10 +153,10 @@ pub fn evaluate(grants: &[Grant], principal: Principal<'_>, scopes: &[Scope]) ->
             {
                 Some(i) => &mut access[i],
                 None => {
-                    access.push(Access {
+                    access.push(ResourceActions {
                         resource_type: scope.resource_type.clone(),
                         name: scope.name.clone(),
-                        actions: Vec::new(),
+                        ..ResourceActions::default()
                     });
                     let last = access.len() - 1;
                     &mut access[last]

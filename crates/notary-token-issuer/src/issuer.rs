@@ -1,12 +1,13 @@
 //! The issuer: from a verified principal and a parsed request to a signed token. No I/O; the
 //! caller checks the password (CPU-heavy) and passes the time.
 
+use notary_auth::ResourceActions;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::grant::{self, Access, Grant, Principal};
+use crate::grant::{self, Grant, Principal};
 use crate::scope::Scope;
-use crate::token::{self, Claims, KeyError, SigningKey};
+use crate::token::{self, KeyError, SigningKey};
 use crate::users::Users;
 
 /// Everything needed to answer token requests.
@@ -29,7 +30,7 @@ pub struct IssuedToken {
     /// When it was issued, RFC 3339.
     pub issued_at: String,
     /// What it grants.
-    pub access: Vec<Access>,
+    pub access: Vec<ResourceActions>,
 }
 
 /// Why no token was issued.
@@ -70,7 +71,7 @@ impl Issuer {
     }
 
     /// The access `principal` gets for `scopes` (the granted subset; never an error).
-    pub fn access(&self, principal: Principal<'_>, scopes: &[Scope]) -> Vec<Access> {
+    pub fn access(&self, principal: Principal<'_>, scopes: &[Scope]) -> Vec<ResourceActions> {
         grant::evaluate(&self.grants, principal, scopes)
     }
 
@@ -90,7 +91,7 @@ impl Issuer {
             Principal::Anonymous => "",
             Principal::User(user) => user,
         };
-        let claims = Claims::new(
+        let claims = token::claims(
             &self.issuer,
             subject,
             service,

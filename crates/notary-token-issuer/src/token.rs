@@ -13,10 +13,8 @@
 use aws_lc_rs::rand::SecureRandom as _;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _, RsaKeyPair};
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use serde::Serialize;
-
-use crate::grant::Access;
+use base64::engine::general_purpose::STANDARD;
+use notary_auth::{Claims, Header, ResourceActions};
 
 /// How far back `nbf` and `iat` are set, so a verifier whose clock is slightly behind accepts
 /// a fresh token.
@@ -66,57 +64,27 @@ pub enum KeyError {
     SigningFailed,
 }
 
-/// JWT claims (the Token Authentication Implementation's claim set).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Claims {
-    /// Issuer: must equal the verifier's configured `issuer`.
-    pub iss: String,
-    /// Subject: the user name, empty for anonymous.
-    pub sub: String,
-    /// Audience: the requested service.
-    pub aud: String,
-    /// Expiry, Unix seconds.
-    pub exp: i64,
-    /// Not before, Unix seconds.
-    pub nbf: i64,
-    /// Issued at, Unix seconds.
-    pub iat: i64,
-    /// Unique token id.
-    pub jti: String,
-    /// What the token grants.
-    pub access: Vec<Access>,
-}
-
-impl Claims {
-    /// The claims of a token issued at `now` (Unix seconds) that lives `lifetime_seconds`;
-    /// `nbf`/`iat` are set [`CLOCK_SKEW_SECONDS`] back.
-    pub fn new(
-        issuer: &str,
-        subject: &str,
-        audience: &str,
-        access: Vec<Access>,
-        now: i64,
-        lifetime_seconds: i64,
-        jti: String,
-    ) -> Claims {
-        Claims {
-            iss: issuer.to_owned(),
-            sub: subject.to_owned(),
-            aud: audience.to_owned(),
-            exp: now + lifetime_seconds,
-            nbf: now - CLOCK_SKEW_SECONDS,
-            iat: now - CLOCK_SKEW_SECONDS,
-            jti,
-            access,
-        }
+/// The claims of a token issued at `now` (Unix seconds) that lives `lifetime_seconds`;
+/// `nbf`/`iat` are set [`CLOCK_SKEW_SECONDS`] back.
+pub fn claims(
+    issuer: &str,
+    subject: &str,
+    audience: &str,
+    access: Vec<ResourceActions>,
+    now: i64,
+    lifetime_seconds: i64,
+    jti: String,
+) -> Claims {
+    Claims {
+        iss: issuer.to_owned(),
+        sub: subject.to_owned(),
+        aud: audience.to_owned(),
+        exp: now + lifetime_seconds,
+        nbf: now - CLOCK_SKEW_SECONDS,
+        iat: now - CLOCK_SKEW_SECONDS,
+        jti,
+        access,
     }
-}
-
-#[derive(Serialize)]
-struct Header {
-    typ: &'static str,
-    alg: &'static str,
-    x5c: Vec<String>,
 }
 
 impl SigningKey {
@@ -147,30 +115,26 @@ impl SigningKey {
     /// The signed token: `base64url(header).base64url(claims).base64url(signature)`.
     pub fn sign(&self, claims: &Claims) -> Result<String, KeyError> {
         let header = Header {
-            typ: "JWT",
-            alg: self.algorithm(),
+            typ: "JWT".into(),
+            alg: self.algorithm().into(),
             x5c: self.chain.iter().map(|der| STANDARD.encode(der)).collect(),
+            ..Header::default()
         };
-        let header = serde_json::to_vec(&header).map_err(|_| KeyError::SigningFailed)?;
-        let claims = serde_json::to_vec(claims).map_err(|_| KeyError::SigningFailed)?;
-        let mut token = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims));
-        let rng = aws_lc_rs::rand::SystemRandom::new();
-        let signature = match &self.key {
-            KeyKind::Ec(key) => key
-                .sign(&rng, token.as_bytes())
-                .map_err(|_| KeyError::SigningFailed)?
-                .as_ref()
-                .to_vec(),
-            KeyKind::Rsa(key) => {
-                let mut signature = vec![0u8; key.public_modulus_len()];
-                key.sign(&signature::RSA_PKCS1_SHA256, &rng, token.as_bytes(), &mut signature)
-                    .map_err(|_| KeyError::SigningFailed)?;
-                signature
+        notary_auth::encode(&header, claims, |signing_input| {
+            let rng = aws_lc_rs::rand::SystemRandom::new();
+            match &self.key {
+                KeyKind::Ec(key) => key
+                    .sign(&rng, signing_input)
+                    .map(|signature| signature.as_ref().to_vec())
+                    .map_err(|_| KeyError::SigningFailed),
+                KeyKind::Rsa(key) => {
+                    let mut signature = vec![0u8; key.public_modulus_len()];
+                    key.sign(&signature::RSA_PKCS1_SHA256, &rng, signing_input, &mut signature)
+                        .map_err(|_| KeyError::SigningFailed)?;
+                    Ok(signature)
+                }
             }
-        };
-        token.push('.');
-        token.push_str(&URL_SAFE_NO_PAD.encode(signature));
-        Ok(token)
+        })
     }
 }
 

@@ -1,7 +1,8 @@
 //! Grant evaluation: prefixes on `/` boundaries, `*` actions, anonymous and any-user grants,
 //! partial grants, merging of repeated scopes.
 
-use notary_token_issuer::grant::{Access, Grant, NamePrefix, Principal, Subjects, evaluate};
+use notary_auth::ResourceActions;
+use notary_token_issuer::grant::{Grant, NamePrefix, Principal, Subjects, evaluate};
 use notary_token_issuer::scope::Scope;
 
 fn grant(subjects: Subjects, prefix: &str, actions: &[&str]) -> Grant {
@@ -117,20 +118,23 @@ fn multiple_scopes_merge_per_resource_and_types_are_separate() {
     assert_eq!(
         access,
         [
-            Access {
+            ResourceActions {
                 resource_type: "repository".into(),
                 name: "team/a".into(),
-                actions: vec!["pull".into(), "push".into()]
+                actions: vec!["pull".into(), "push".into()],
+                ..Default::default()
             },
-            Access {
+            ResourceActions {
                 resource_type: "repository".into(),
                 name: "team/b".into(),
-                actions: vec!["push".into()]
+                actions: vec!["push".into()],
+                ..Default::default()
             },
-            Access {
+            ResourceActions {
                 resource_type: "registry".into(),
                 name: "catalog".into(),
-                actions: vec!["*".into()]
+                actions: vec!["*".into()],
+                ..Default::default()
             },
         ]
     );

@@ -1,8 +1,9 @@
 //! Token signing: ES256 and RS256, the header and claims verifiers expect, key/certificate
 //! checks.
 
-use notary_token_issuer::grant::Access;
-use notary_token_issuer::token::{CLOCK_SKEW_SECONDS, Claims, KeyError, SigningKey, random_jti};
+use notary_auth::Claims;
+use notary_auth::ResourceActions;
+use notary_token_issuer::token::{self, CLOCK_SKEW_SECONDS, KeyError, SigningKey, random_jti};
 
 use crate::support::{Alg, Pki, decode_verified};
 
@@ -13,12 +14,13 @@ fn now() -> i64 {
 }
 
 fn claims() -> Claims {
-    let access = vec![Access {
+    let access = vec![ResourceActions {
         resource_type: "repository".into(),
         name: "team/app".into(),
         actions: vec!["pull".into(), "push".into()],
+        ..Default::default()
     }];
-    Claims::new("iss-x", "alice", "svc", access, NOW, 300, random_jti().unwrap())
+    token::claims("iss-x", "alice", "svc", access, NOW, 300, random_jti().unwrap())
 }
 
 #[test]
