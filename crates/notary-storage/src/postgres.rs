@@ -36,6 +36,28 @@
 //! `tuf_files_gun_role_version_key`: its violation (SQLSTATE 23505) is a
 //! [`StoreError::VersionConflict`].
 //!
+//! # Change notifications
+//!
+//! Every write transaction (`update_many`, a `delete` that deletes something) calls
+//! `pg_notify(`[`CHANGE_CHANNEL`]`, '<writer> <gun>')`; PostgreSQL delivers it to every listening
+//! session when, and only if, the transaction commits, in commit order. `<writer>` is
+//! `<store id>.<sequence>`, unique per write, so a [`ChangeListener`] of the same store can tell
+//! its own writes apart. Servers keep a cache of current metadata coherent this way (see
+//! notary-server's `service` module for why notifications and not a version check per read).
+//!
+//! While at least one [`ChangeListener`] of this store is connected, a write waits after its
+//! commit, at most [`OWN_NOTIFICATION_WAIT`], until that listener has received the write's own
+//! notification and run its handler. Every listener on the database is sent the notification
+//! at the same commit, so by then the other servers' listeners have (almost always) received it
+//! too; a write that times out waiting still succeeds.
+//!
+//! # Unreachable database
+//!
+//! Waiting for a pooled connection fails after [`ACQUIRE_TIMEOUT`]. A refused or lost connection,
+//! that timeout, and the server-side errors of a connection being ended are
+//! [`StoreError::Unreachable`], so callers can answer "unavailable" instead of "failed". A
+//! network that silently drops packets is not detected before the OS gives up on the socket.
+//!
 //! # Limits
 //!
 //! `version` and the `id`s are Go's `integer` columns: storing a version outside the `i32` range
@@ -44,25 +66,181 @@
 //! text.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
 use time::{OffsetDateTime, PrimitiveDateTime};
+use tokio::sync::oneshot;
 
 use crate::sql::{TIMESTAMP_ROLE, backend, distinct_role_versions, sha256_hex};
 use crate::sqlite::ENCRYPTION_ALG;
 use crate::{
-    Change, ChangeCategory, ChangeQuery, CurrentFiles, KeyStore, MetadataStore, NewFile, SealedKey, StoreError,
-    StoredFile,
+    Change, ChangeCategory, ChangeQuery, CurrentFiles, KeyStore, MetadataStore, NewFile, PoolStats, SealedKey,
+    StoreError, StoredFile,
 };
+
+/// The `LISTEN`/`NOTIFY` channel of metadata changes (module docs, "Change notifications").
+pub const CHANGE_CHANNEL: &str = "notary_rs_metadata";
+/// The `application_name` of a [`ChangeListener`]'s connection (as `pg_stat_activity` shows it).
+pub const LISTENER_APPLICATION_NAME: &str = "notary-rs-listener";
+/// How long a write waits for this store's own listener to receive its notification.
+pub const OWN_NOTIFICATION_WAIT: Duration = Duration::from_millis(200);
+/// How long an operation waits for a pooled connection before the database counts as unreachable.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A PostgreSQL database holding TUF files, the changefeed and sealed keys.
 ///
-/// Cloning is cheap: clones share one connection pool.
+/// Cloning is cheap: clones share one connection pool (and one writer identity).
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// For the listener's own connection.
+    options: Arc<PgConnectOptions>,
+    acks: Arc<WriteAcks>,
+}
+
+/// This store's writes waiting for their own notification (module docs, "Change notifications").
+#[derive(Debug)]
+struct WriteAcks {
+    /// Random per store: tells this store's notifications from other writers'.
+    writer: u64,
+    next: AtomicU64,
+    waiting: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+    /// Connected [`ChangeListener`]s of this store; writes only wait when there is one.
+    listeners: AtomicUsize,
+}
+
+impl WriteAcks {
+    fn new() -> Result<WriteAcks, StoreError> {
+        let mut id = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut id).map_err(|_| StoreError::Backend("no randomness for the writer id".into()))?;
+        Ok(WriteAcks {
+            writer: u64::from_le_bytes(id),
+            next: AtomicU64::new(1),
+            waiting: Mutex::new(HashMap::new()),
+            listeners: AtomicUsize::new(0),
+        })
+    }
+
+    /// A new write's token (`<writer>.<sequence>`) and, when a listener is connected, the wait
+    /// for its notification.
+    fn expect(self: &Arc<Self>) -> PendingAck {
+        let sequence = self.next.fetch_add(1, Ordering::Relaxed);
+        let received = (self.listeners.load(Ordering::SeqCst) > 0).then(|| {
+            let (tx, rx) = oneshot::channel();
+            self.waiting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(sequence, tx);
+            rx
+        });
+        PendingAck {
+            acks: self.clone(),
+            sequence,
+            received,
+        }
+    }
+
+    /// Releases the write whose notification carried `token`, if it is one of this store's.
+    fn release(&self, token: &str) {
+        let Some((writer, sequence)) = token.split_once('.') else {
+            return;
+        };
+        if u64::from_str_radix(writer, 16).ok() != Some(self.writer) {
+            return;
+        }
+        let Ok(sequence) = sequence.parse::<u64>() else {
+            return;
+        };
+        let waiter = self
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&sequence);
+        if let Some(waiter) = waiter {
+            // The writer may have stopped waiting already.
+            let _ = waiter.send(());
+        }
+    }
+}
+
+/// One write's notification token and the wait for it; forgets the wait when dropped.
+struct PendingAck {
+    acks: Arc<WriteAcks>,
+    sequence: u64,
+    received: Option<oneshot::Receiver<()>>,
+}
+
+impl PendingAck {
+    /// The `NOTIFY` payload for a change of `gun`.
+    fn payload(&self, gun: &str) -> String {
+        format!("{:016x}.{} {gun}", self.acks.writer, self.sequence)
+    }
+
+    /// Waits (at most [`OWN_NOTIFICATION_WAIT`]) until this store's listener handled the
+    /// notification; call after the commit.
+    async fn wait(mut self) {
+        if let Some(received) = self.received.take() {
+            // A late (or lost) notification only costs this bounded wait: the write committed.
+            let _ = tokio::time::timeout(OWN_NOTIFICATION_WAIT, received).await;
+        }
+    }
+}
+
+impl Drop for PendingAck {
+    fn drop(&mut self) {
+        self.acks
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.sequence);
+    }
+}
+
+/// A dedicated connection `LISTEN`ing on [`CHANGE_CHANNEL`] (module docs, "Change notifications").
+///
+/// After [`ChangeListener::next`] fails the connection is gone and notifications may have been
+/// missed: drop it and [`PostgresStore::listen`] again.
+pub struct ChangeListener {
+    listener: PgListener,
+    acks: Arc<WriteAcks>,
+}
+
+impl std::fmt::Debug for ChangeListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeListener").finish_non_exhaustive()
+    }
+}
+
+impl ChangeListener {
+    /// Waits for the next committed change of any GUN and calls `changed(gun)`; only then is this
+    /// store's write that made the change (if it is one) released from its wait. Fails when the
+    /// connection is lost.
+    pub async fn next(&mut self, changed: impl FnOnce(&str)) -> Result<(), StoreError> {
+        let notification = match self.listener.try_recv().await {
+            Ok(Some(notification)) => notification,
+            Ok(None) => {
+                return Err(StoreError::Unreachable(
+                    "the change listener's connection was lost".into(),
+                ));
+            }
+            Err(err) => return Err(backend("the change listener failed")(err)),
+        };
+        let payload = notification.payload();
+        let (token, gun) = payload.split_once(' ').unwrap_or(("", payload));
+        changed(gun);
+        self.acks.release(token);
+        Ok(())
+    }
+}
+
+impl Drop for ChangeListener {
+    fn drop(&mut self) {
+        self.acks.listeners.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl PostgresStore {
@@ -71,7 +249,8 @@ impl PostgresStore {
     ///
     /// The first connection is made once, without retrying, so an unreachable server or a refused
     /// login fails at once (as Go's server does at start-up); it runs the migrations and is closed.
-    /// The pool then opens up to 16 connections as needed; waiting for one fails after 10 seconds.
+    /// The pool then opens up to 16 connections as needed; waiting for one fails after
+    /// [`ACQUIRE_TIMEOUT`].
     pub async fn connect(db_url: &str) -> Result<PostgresStore, StoreError> {
         let options: PgConnectOptions = db_url.parse().map_err(backend("invalid PostgreSQL URL"))?;
         let mut conn = PgConnection::connect_with(&options)
@@ -84,8 +263,38 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_lazy_with(options);
-        Ok(PostgresStore { pool })
+            .connect_lazy_with(options.clone());
+        Ok(PostgresStore {
+            pool,
+            options: Arc::new(options),
+            acks: Arc::new(WriteAcks::new()?),
+        })
+    }
+
+    /// Opens a [`ChangeListener`]: a connection of its own (application name
+    /// [`LISTENER_APPLICATION_NAME`]) listening on [`CHANGE_CHANNEL`]. From its return on, every
+    /// committed change is delivered to it, and this store's writes wait for it.
+    pub async fn listen(&self) -> Result<ChangeListener, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_lazy_with((*self.options).clone().application_name(LISTENER_APPLICATION_NAME));
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .map_err(backend("cannot connect the change listener"))?;
+        listener.eager_reconnect(false);
+        listener.ignore_pool_close_event(true);
+        listener
+            .listen(CHANGE_CHANNEL)
+            .await
+            .map_err(backend("cannot listen for changes"))?;
+        self.acks.listeners.fetch_add(1, Ordering::SeqCst);
+        Ok(ChangeListener {
+            listener,
+            acks: self.acks.clone(),
+        })
     }
 
     /// Closes every connection; waits for running operations to finish. Later operations fail.
@@ -151,10 +360,14 @@ impl MetadataStore for PostgresStore {
                 append_change(&mut tx, now, gun, version, &sha256, ChangeCategory::Update).await?;
             }
         }
+        let ack = self.acks.expect();
+        notify(&mut tx, &ack.payload(gun)).await?;
         tx.commit().await.map_err(|err| match err.as_database_error() {
             Some(db) if db.is_unique_violation() => StoreError::VersionConflict,
             _ => backend("cannot commit an update")(err),
-        })
+        })?;
+        ack.wait().await;
+        Ok(())
     }
 
     async fn current(&self, gun: &str) -> Result<CurrentFiles, StoreError> {
@@ -218,7 +431,10 @@ impl MetadataStore for PostgresStore {
             return Ok(false);
         }
         append_change(&mut tx, now, gun, 0, "", ChangeCategory::Deletion).await?;
+        let ack = self.acks.expect();
+        notify(&mut tx, &ack.payload(gun)).await?;
         tx.commit().await.map_err(backend("cannot commit a delete"))?;
+        ack.wait().await;
         Ok(true)
     }
 
@@ -272,6 +488,16 @@ impl MetadataStore for PostgresStore {
             .await
             .map_err(backend("cannot access table: tuf_files"))?;
         Ok(())
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        let open = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX).min(open);
+        Some(PoolStats {
+            in_use: open - idle,
+            idle,
+            max: POOL_SIZE,
+        })
     }
 }
 
@@ -517,6 +743,17 @@ async fn lock_gun(tx: &mut Transaction<'_, Postgres>, gun: &str) -> Result<(), S
     Ok(())
 }
 
+/// Queues the change notification of `payload` in `tx`: sent to every listener at commit.
+async fn notify(tx: &mut Transaction<'_, Postgres>, payload: &str) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANGE_CHANNEL)
+        .bind(payload)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend("cannot notify the change"))?;
+    Ok(())
+}
+
 /// Appends one changefeed record (server-behaviour.md §6.3) inside `tx`.
 async fn append_change(
     tx: &mut Transaction<'_, Postgres>,
@@ -692,7 +929,6 @@ const MIGRATION_LOCK: i64 = 0x6e6f_7461_7279_0001;
 /// First key of the advisory locks on GUNs (the two-key space); the second is `hashtext(gun)`.
 const GUN_LOCK_SPACE: i32 = 0x6e6f_7461;
 const POOL_SIZE: u32 = 16;
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {
