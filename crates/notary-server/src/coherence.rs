@@ -30,6 +30,7 @@ pub async fn follow_changes<S: MetadataStore, T: TrustService>(store: PostgresSt
                 delay = MIN_RECONNECT_DELAY;
                 loop {
                     let changed = |gun: &str| {
+                        tracing::debug!(gun, "metadata changed");
                         if let Some(app) = app.upgrade() {
                             app.service.metadata_changed(gun);
                         }

@@ -367,12 +367,18 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
     /// `DELETE /v2/{gun}/_trust/tuf/`: every version of every role of exactly this GUN.
     pub async fn delete(&self, gun: &str) -> Result<(), ApiError> {
         let _write = self.lock(gun).await;
-        let result = self.timed(StoreOperation::Delete, self.store.delete(gun)).await;
-        self.written(gun, None);
-        result.map(|_| ()).map_err(|e| match e {
-            StoreError::Unreachable(cause) => ApiError::Unavailable(cause),
-            other => ApiError::Updating(other.to_string()),
-        })
+        match self.timed(StoreOperation::Delete, self.store.delete(gun)).await {
+            Ok(_) => {
+                self.written(gun, None);
+                Ok(())
+            }
+            // Nothing can be read or written meanwhile; the last known state stays for reads.
+            Err(StoreError::Unreachable(cause)) => Err(ApiError::Unavailable(cause)),
+            Err(other) => {
+                self.written(gun, None);
+                Err(ApiError::Updating(other.to_string()))
+            }
+        }
     }
 
     /// The changefeed page (server-api.md §7.9).

@@ -39,17 +39,18 @@
 //! # Change notifications
 //!
 //! Every write transaction (`update_many`, a `delete` that deletes something) calls
-//! `pg_notify(`[`CHANGE_CHANNEL`]`, '<writer> <gun>')`; PostgreSQL delivers it to every listening
-//! session when, and only if, the transaction commits, in commit order. `<writer>` is
-//! `<store id>.<sequence>`, unique per write, so a [`ChangeListener`] of the same store can tell
-//! its own writes apart. Servers keep a cache of current metadata coherent this way (see
-//! notary-server's `service` module for why notifications and not a version check per read).
+//! `pg_notify(`[`CHANGE_CHANNEL`]`, '<token> <gun>')`; PostgreSQL delivers it to every listening
+//! session when, and only if, the transaction commits. `<token>` is `<store id>.<sequence>`,
+//! unique per write. A [`ChangeListener`] hands each change to its handler and then acknowledges
+//! it on [`ACK_CHANNEL`] (`pg_notify(ACK_CHANNEL, '<token>')` from its own connection).
 //!
-//! While at least one [`ChangeListener`] of this store is connected, a write waits after its
-//! commit, at most [`OWN_NOTIFICATION_WAIT`], until that listener has received the write's own
-//! notification and run its handler. Every listener on the database is sent the notification
-//! at the same commit, so by then the other servers' listeners have (almost always) received it
-//! too; a write that times out waiting still succeeds.
+//! While a [`ChangeListener`] of this store is connected, a write counts the listener sessions on
+//! the database (`pg_stat_activity`, by [`LISTENER_APPLICATION_NAME`]) inside its transaction and,
+//! after the commit, waits until that many distinct listener sessions acknowledged its token, or
+//! [`OWN_NOTIFICATION_WAIT`] passed. So when a write returns, every server that was listening has
+//! already applied the change (evicted its cache), unless one of them took longer than the wait
+//! (stalled, or its connection died without it noticing yet); a write that times out waiting
+//! still succeeds. Acknowledgements cost one `NOTIFY` per listener per write.
 //!
 //! # Unreachable database
 //!
@@ -65,7 +66,7 @@
 //! it (`sslmode=require` or stricter) fails to connect; the default `prefer` connects in plain
 //! text.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -84,9 +85,11 @@ use crate::{
 
 /// The `LISTEN`/`NOTIFY` channel of metadata changes (module docs, "Change notifications").
 pub const CHANGE_CHANNEL: &str = "notary_rs_metadata";
+/// The channel on which listeners acknowledge the changes they applied.
+pub const ACK_CHANNEL: &str = "notary_rs_metadata_ack";
 /// The `application_name` of a [`ChangeListener`]'s connection (as `pg_stat_activity` shows it).
 pub const LISTENER_APPLICATION_NAME: &str = "notary-rs-listener";
-/// How long a write waits for this store's own listener to receive its notification.
+/// How long a write waits for every listener's acknowledgement of its change.
 pub const OWN_NOTIFICATION_WAIT: Duration = Duration::from_millis(200);
 /// How long an operation waits for a pooled connection before the database counts as unreachable.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -102,15 +105,26 @@ pub struct PostgresStore {
     acks: Arc<WriteAcks>,
 }
 
-/// This store's writes waiting for their own notification (module docs, "Change notifications").
+/// This store's writes waiting for acknowledgements (module docs, "Change notifications").
 #[derive(Debug)]
 struct WriteAcks {
-    /// Random per store: tells this store's notifications from other writers'.
+    /// Random per store: tells this store's tokens from other writers'.
     writer: u64,
     next: AtomicU64,
-    waiting: Mutex<HashMap<u64, oneshot::Sender<()>>>,
-    /// Connected [`ChangeListener`]s of this store; writes only wait when there is one.
+    waiting: Mutex<HashMap<u64, Waiter>>,
+    /// Connected [`ChangeListener`]s of this store: acknowledgements arrive through one, so
+    /// writes only wait when there is one.
     listeners: AtomicUsize,
+}
+
+/// One write waiting for acknowledgements.
+#[derive(Debug)]
+struct Waiter {
+    /// How many listener sessions were connected when the write counted them.
+    expected: usize,
+    /// The backend pids of the listener sessions that acknowledged so far.
+    acknowledged: HashSet<u32>,
+    done: Option<oneshot::Sender<()>>,
 }
 
 impl WriteAcks {
@@ -125,53 +139,47 @@ impl WriteAcks {
         })
     }
 
-    /// A new write's token (`<writer>.<sequence>`) and, when a listener is connected, the wait
-    /// for its notification.
+    /// A new write's token (`<writer>.<sequence>`).
     fn expect(self: &Arc<Self>) -> PendingAck {
-        let sequence = self.next.fetch_add(1, Ordering::Relaxed);
-        let received = (self.listeners.load(Ordering::SeqCst) > 0).then(|| {
-            let (tx, rx) = oneshot::channel();
-            self.waiting
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(sequence, tx);
-            rx
-        });
         PendingAck {
             acks: self.clone(),
-            sequence,
-            received,
+            sequence: self.next.fetch_add(1, Ordering::Relaxed),
+            done: None,
         }
     }
 
-    /// Releases the write whose notification carried `token`, if it is one of this store's.
-    fn release(&self, token: &str) {
-        let Some((writer, sequence)) = token.split_once('.') else {
-            return;
-        };
-        if u64::from_str_radix(writer, 16).ok() != Some(self.writer) {
-            return;
+    /// The sequence number of `token` if it is one of this store's.
+    fn own_sequence(&self, token: &str) -> Option<u64> {
+        let (writer, sequence) = token.split_once('.')?;
+        if u64::from_str_radix(writer, 16).ok()? != self.writer {
+            return None;
         }
-        let Ok(sequence) = sequence.parse::<u64>() else {
+        sequence.parse().ok()
+    }
+
+    /// Records that the listener session `listener` (a backend pid) applied the change `token`.
+    fn acknowledged(&self, token: &str, listener: u32) {
+        let Some(sequence) = self.own_sequence(token) else {
             return;
         };
-        let waiter = self
-            .waiting
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&sequence);
-        if let Some(waiter) = waiter {
-            // The writer may have stopped waiting already.
-            let _ = waiter.send(());
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(waiter) = waiting.get_mut(&sequence) {
+            waiter.acknowledged.insert(listener);
+            if waiter.acknowledged.len() >= waiter.expected
+                && let Some(done) = waiter.done.take()
+            {
+                // The writer may have stopped waiting already.
+                let _ = done.send(());
+            }
         }
     }
 }
 
-/// One write's notification token and the wait for it; forgets the wait when dropped.
+/// One write's token and its wait for acknowledgements; forgets the wait when dropped.
 struct PendingAck {
     acks: Arc<WriteAcks>,
     sequence: u64,
-    received: Option<oneshot::Receiver<()>>,
+    done: Option<oneshot::Receiver<()>>,
 }
 
 impl PendingAck {
@@ -180,12 +188,41 @@ impl PendingAck {
         format!("{:016x}.{} {gun}", self.acks.writer, self.sequence)
     }
 
-    /// Waits (at most [`OWN_NOTIFICATION_WAIT`]) until this store's listener handled the
-    /// notification; call after the commit.
+    /// Inside the write's transaction, before the commit: when this store has a listener (which
+    /// receives the acknowledgements), counts the listener sessions to wait for.
+    async fn count_listeners(&mut self, tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
+        if self.acks.listeners.load(Ordering::SeqCst) == 0 {
+            return Ok(());
+        }
+        let listeners: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+        )
+        .bind(LISTENER_APPLICATION_NAME)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend("cannot count the change listeners"))?;
+        let expected = usize::try_from(listeners).unwrap_or(0);
+        if expected == 0 {
+            return Ok(());
+        }
+        let (tx, rx) = oneshot::channel();
+        self.acks.waiting.lock().unwrap_or_else(PoisonError::into_inner).insert(
+            self.sequence,
+            Waiter {
+                expected,
+                acknowledged: HashSet::new(),
+                done: Some(tx),
+            },
+        );
+        self.done = Some(rx);
+        Ok(())
+    }
+
+    /// After the commit: waits (at most [`OWN_NOTIFICATION_WAIT`]) for the acknowledgements.
     async fn wait(mut self) {
-        if let Some(received) = self.received.take() {
-            // A late (or lost) notification only costs this bounded wait: the write committed.
-            let _ = tokio::time::timeout(OWN_NOTIFICATION_WAIT, received).await;
+        if let Some(done) = self.done.take() {
+            // A late (or lost) acknowledgement only costs this bounded wait: the write committed.
+            let _ = tokio::time::timeout(OWN_NOTIFICATION_WAIT, done).await;
         }
     }
 }
@@ -216,9 +253,9 @@ impl std::fmt::Debug for ChangeListener {
 }
 
 impl ChangeListener {
-    /// Waits for the next committed change of any GUN and calls `changed(gun)`; only then is this
-    /// store's write that made the change (if it is one) released from its wait. Fails when the
-    /// connection is lost.
+    /// Waits for the next notification. A change of a GUN is handed to `changed(gun)` and then
+    /// acknowledged; an acknowledgement of one of this store's writes releases that write once
+    /// every listener counted has acknowledged. Fails when the connection is lost.
     pub async fn next(&mut self, changed: impl FnOnce(&str)) -> Result<(), StoreError> {
         let notification = match self.listener.try_recv().await {
             Ok(Some(notification)) => notification,
@@ -230,9 +267,18 @@ impl ChangeListener {
             Err(err) => return Err(backend("the change listener failed")(err)),
         };
         let payload = notification.payload();
+        if notification.channel() == ACK_CHANNEL {
+            self.acks.acknowledged(payload, notification.process_id());
+            return Ok(());
+        }
         let (token, gun) = payload.split_once(' ').unwrap_or(("", payload));
         changed(gun);
-        self.acks.release(token);
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(ACK_CHANNEL)
+            .bind(token)
+            .execute(&mut self.listener)
+            .await
+            .map_err(backend("cannot acknowledge a change"))?;
         Ok(())
     }
 }
@@ -273,7 +319,7 @@ impl PostgresStore {
 
     /// Opens a [`ChangeListener`]: a connection of its own (application name
     /// [`LISTENER_APPLICATION_NAME`]) listening on [`CHANGE_CHANNEL`]. From its return on, every
-    /// committed change is delivered to it, and this store's writes wait for it.
+    /// committed change is delivered to it, and this store's writes wait for acknowledgements.
     pub async fn listen(&self) -> Result<ChangeListener, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(1)
@@ -287,7 +333,7 @@ impl PostgresStore {
         listener.eager_reconnect(false);
         listener.ignore_pool_close_event(true);
         listener
-            .listen(CHANGE_CHANNEL)
+            .listen_all([CHANGE_CHANNEL, ACK_CHANNEL])
             .await
             .map_err(backend("cannot listen for changes"))?;
         self.acks.listeners.fetch_add(1, Ordering::SeqCst);
@@ -360,7 +406,8 @@ impl MetadataStore for PostgresStore {
                 append_change(&mut tx, now, gun, version, &sha256, ChangeCategory::Update).await?;
             }
         }
-        let ack = self.acks.expect();
+        let mut ack = self.acks.expect();
+        ack.count_listeners(&mut tx).await?;
         notify(&mut tx, &ack.payload(gun)).await?;
         tx.commit().await.map_err(|err| match err.as_database_error() {
             Some(db) if db.is_unique_violation() => StoreError::VersionConflict,
@@ -431,7 +478,8 @@ impl MetadataStore for PostgresStore {
             return Ok(false);
         }
         append_change(&mut tx, now, gun, 0, "", ChangeCategory::Deletion).await?;
-        let ack = self.acks.expect();
+        let mut ack = self.acks.expect();
+        ack.count_listeners(&mut tx).await?;
         notify(&mut tx, &ack.payload(gun)).await?;
         tx.commit().await.map_err(backend("cannot commit a delete"))?;
         ack.wait().await;

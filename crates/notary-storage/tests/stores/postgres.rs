@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use notary_storage::postgres::{ChangeListener, LISTENER_APPLICATION_NAME, OWN_NOTIFICATION_WAIT, PostgresStore};
@@ -548,16 +548,18 @@ async fn unreachable_server_is_unreachable() {
     assert!(message.starts_with("cannot connect to PostgreSQL"), "{message}");
 }
 
-/// The next change a listener receives within `wait`, if any.
+/// The next change a listener receives within `wait`, if any (acknowledgements are skipped).
 async fn next_change(listener: &mut ChangeListener, wait: Duration) -> Option<String> {
-    let mut gun = None;
-    match tokio::time::timeout(wait, listener.next(|changed| gun = Some(changed.to_owned()))).await {
-        Ok(result) => {
-            result.unwrap();
-            gun
+    let receive = async {
+        loop {
+            let mut gun = None;
+            listener.next(|changed| gun = Some(changed.to_owned())).await.unwrap();
+            if gun.is_some() {
+                return gun;
+            }
         }
-        Err(_) => None,
-    }
+    };
+    tokio::time::timeout(wait, receive).await.ok().flatten()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -594,41 +596,57 @@ async fn committed_changes_are_notified_to_every_listener() {
     db.store.close().await;
 }
 
+/// Runs `listener` until the task is aborted, calling `handle` for every change.
+fn follow(mut listener: ChangeListener, handle: impl Fn(&str) + Send + Sync + 'static) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if listener.next(&handle).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_write_returns_after_its_own_listener_handled_it() {
+async fn a_write_returns_after_every_listener_applied_it() {
     let db = TestDb::create().await;
-    let mut listener = db.store.listen().await.unwrap();
-    let handled = Arc::new(AtomicBool::new(false));
-    let flag = handled.clone();
-    let task = tokio::spawn(async move {
-        listener
-            .next(|_| {
-                // Slow handling: the write must wait for it.
-                std::thread::sleep(Duration::from_millis(100));
-                flag.store(true, Ordering::SeqCst);
-            })
-            .await
-            .unwrap();
-        listener
+    let other = db._db.connect().await;
+    let own = follow(db.store.listen().await.unwrap(), |_| {});
+    // The other "server" applies changes slowly: the write must wait for it.
+    let applied = Arc::new(AtomicU32::new(0));
+    let counter = applied.clone();
+    let slow = follow(other.listen().await.unwrap(), move |_| {
+        std::thread::sleep(Duration::from_millis(60));
+        counter.fetch_add(1, Ordering::SeqCst);
     });
+    for version in 1..=3 {
+        db.store.update_many(GUN, &[new_file("root", version)]).await.unwrap();
+        assert_eq!(
+            applied.load(Ordering::SeqCst),
+            u32::try_from(version).unwrap(),
+            "the write returned before the other listener applied it"
+        );
+    }
+    assert!(db.store.delete(GUN).await.unwrap());
+    assert_eq!(applied.load(Ordering::SeqCst), 4);
+
+    // A listener that stops acknowledging costs each write the bounded wait, no more.
+    slow.abort();
+    let _ = slow.await;
+    let stalled = other.listen().await.unwrap();
     let started = Instant::now();
     db.store.update_many(GUN, &[new_file("root", 1)]).await.unwrap();
-    assert!(
-        handled.load(Ordering::SeqCst),
-        "the write returned before its notification was handled"
-    );
-    assert!(started.elapsed() < OWN_NOTIFICATION_WAIT + Duration::from_secs(1));
-    let listener = task.await.unwrap();
-
-    // Nobody handles the next notification: the write still succeeds after the bounded wait.
+    let waited = started.elapsed();
+    assert!(waited >= OWN_NOTIFICATION_WAIT, "{waited:?}");
+    assert!(waited < OWN_NOTIFICATION_WAIT + Duration::from_secs(2), "{waited:?}");
+    drop(stalled);
+    // Without a listener of its own a write does not wait.
+    own.abort();
+    let _ = own.await;
     let started = Instant::now();
     db.store.update_many(GUN, &[new_file("root", 2)]).await.unwrap();
-    assert!(started.elapsed() >= OWN_NOTIFICATION_WAIT, "{:?}", started.elapsed());
-    drop(listener);
-    // Without a listener a write does not wait.
-    let started = Instant::now();
-    db.store.update_many(GUN, &[new_file("root", 3)]).await.unwrap();
     assert!(started.elapsed() < OWN_NOTIFICATION_WAIT, "{:?}", started.elapsed());
+    other.close().await;
     db.store.close().await;
 }
 
