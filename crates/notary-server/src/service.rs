@@ -20,21 +20,21 @@
 //!   never cached after the change's eviction. Writes of this server evict instead of installing
 //!   what they wrote (a later write by another server may already have been notified).
 //!
-//!   Staleness bound: a write returns only after its own server's listener received and applied
-//!   its notification (waiting at most 200 ms). PostgreSQL signals every listening session at the
-//!   same commit, so by the time the writer's client has its response, the other servers'
-//!   listeners have been sent the same message; a read that reaches another server is stale only
-//!   if that server's listener task has not yet processed a message already on its socket (a
-//!   window of scheduling delay, normally microseconds, unbounded only if that server is stalled),
-//!   or if the writer gave up waiting after 200 ms. A listener connection that dies silently (no
-//!   FIN/RST) is noticed only when the OS gives up on the socket; until then that server can
-//!   serve data as old as the outage. Writers that do not notify (Go notary-server sharing the
-//!   database) are not seen at all: run only notary-rs servers on a database when caching.
+//!   Staleness bound: each listener acknowledges every change after evicting it, and a write
+//!   returns only once every listener session counted in its transaction has acknowledged
+//!   (waiting at most 200 ms; `notary_storage::postgres`, "Change notifications"). So once a
+//!   publish returns, no server that was listening still holds the old state. What remains: a
+//!   server that takes longer than 200 ms to apply a change (stalled) can serve the old state
+//!   until it does; a listener connection that dies silently (no FIN/RST) is noticed only when
+//!   the OS gives up on the socket, and until then that server can serve data as old as the
+//!   failure. Writers that do not notify (Go notary-server sharing the database) are not seen at
+//!   all: run only notary-rs servers on a database when caching.
 //!
 //!   Why notifications rather than a version check per read: the goal is read throughput (30× Go's
 //!   ~1,000 req/s and more); a check per read is a database round trip per request, the very cost
 //!   the cache removes, and would cap reads at what the database answers. Notifications cost one
-//!   idle connection per server and one message per write.
+//!   idle connection per server and, per write, one message to each server and one
+//!   acknowledgement from each.
 //!
 //! **Database outage.** Writes then answer 503 `UNAVAILABLE`. Reads of a GUN whose last known
 //! state is still unexpired (root, targets, snapshot and timestamp) are answered from it; others
