@@ -62,9 +62,14 @@
 //! # Limits
 //!
 //! `version` and the `id`s are Go's `integer` columns: storing a version outside the `i32` range
-//! fails with [`StoreError::Backend`], as it does in Go. No TLS is built in yet: a URL demanding
-//! it (`sslmode=require` or stricter) fails to connect; the default `prefer` connects in plain
-//! text.
+//! fails with [`StoreError::Backend`], as it does in Go.
+//!
+//! # TLS
+//!
+//! lib/pq's URL parameters choose it: `sslmode=require` encrypts without checking the server's
+//! certificate, `verify-ca`/`verify-full` check it against `sslrootcert` (else the Mozilla roots),
+//! `verify-full` also the host name; `sslcert`/`sslkey` present a client certificate. The default
+//! `prefer` uses TLS when the server offers it. rustls on aws-lc-rs, as everywhere else.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
