@@ -38,14 +38,16 @@
 //!
 //! **Database outage.** Writes then answer 503 `UNAVAILABLE`. Reads of a GUN whose last known
 //! state is still unexpired (root, targets, snapshot and timestamp) are answered from it; others
-//! get 503. While the database is reachable nothing but its current state is served.
+//! get 503. While the database is reachable nothing but its current state is served, except
+//! for at most [`OUTAGE_RETRY`] after an operation found it unreachable: operations then fail at
+//! once rather than each waiting out the connection timeout.
 //!
 //! **Writes** of one GUN are serialised by a striped lock, so a publish validates against the state
 //! it will replace; the store's version rule (one transaction) still guards against other writers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -100,8 +102,17 @@ pub struct Service<S, T> {
     metrics: Arc<Metrics>,
     cache: MetadataCache<GunState>,
     cache_policy: CachePolicy,
+    /// Until when the database counts as unreachable, after an operation found it so.
+    outage_until: Mutex<Option<Instant>>,
     locks: Vec<tokio::sync::Mutex<()>>,
 }
+
+/// How long after finding the database unreachable store operations fail at once (reads then
+/// answer from the last known state, writes 503) before one tries the database again. Waiting for
+/// a refused database costs the pool's acquire timeout (3 s) per operation; this bounds how often
+/// that is paid, at the price of answering from memory (or 503) for up to this long after the
+/// database is back, unless the health check (every 2 s) sees it first.
+pub const OUTAGE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Number of write-lock stripes: GUNs that hash alike share a lock, which only costs parallelism.
 const LOCK_STRIPES: usize = 64;
@@ -128,6 +139,7 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
             clock,
             metrics,
             cache: MetadataCache::new(coherent),
+            outage_until: Mutex::new(None),
             locks: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
     }
@@ -155,16 +167,47 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
     }
 
     /// The `DB operational` health check, timed.
+    /// Always asks the database (a success ends an outage early; see [`OUTAGE_RETRY`]).
     pub async fn check_store_health(&self) -> Result<(), StoreError> {
-        self.timed(StoreOperation::CheckHealth, self.store.check_health()).await
+        let started = Instant::now();
+        let result = self.store.check_health().await;
+        self.metrics
+            .record_store(StoreOperation::CheckHealth, started.elapsed());
+        self.note_outage(&result);
+        result
     }
 
-    /// Runs one store operation, recording its latency.
-    async fn timed<R>(&self, operation: StoreOperation, call: impl Future<Output = R>) -> R {
+    /// Runs one store operation, recording its latency. Within [`OUTAGE_RETRY`] of finding the
+    /// database unreachable it fails at once instead of waiting out the connection timeout again.
+    async fn timed<R>(
+        &self,
+        operation: StoreOperation,
+        call: impl Future<Output = Result<R, StoreError>>,
+    ) -> Result<R, StoreError> {
+        if self.outage_ongoing() {
+            return Err(StoreError::Unreachable(
+                "the database was unreachable moments ago".into(),
+            ));
+        }
         let started = Instant::now();
         let result = call.await;
         self.metrics.record_store(operation, started.elapsed());
+        self.note_outage(&result);
         result
+    }
+
+    fn outage_ongoing(&self) -> bool {
+        let until = self.outage_until.lock().unwrap_or_else(PoisonError::into_inner);
+        until.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn note_outage<R>(&self, result: &Result<R, StoreError>) {
+        let mut until = self.outage_until.lock().unwrap_or_else(PoisonError::into_inner);
+        match result {
+            Err(StoreError::Unreachable(_)) => *until = Some(Instant::now() + OUTAGE_RETRY),
+            Ok(_) => *until = None,
+            Err(_) => {}
+        }
     }
 
     /// The metrics registry.

@@ -8,7 +8,7 @@ use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -317,27 +317,54 @@ fn a_lost_listener_never_lets_a_server_serve_stale_metadata() {
 }
 
 /// A TCP proxy to PostgreSQL that the test can cut (every connection closed, new ones closed at
-/// once) and restore.
+/// once), take down (connections refused: nothing listens on its port) and restore.
 struct CuttableProxy {
     port: u16,
-    cut: Arc<AtomicBool>,
+    /// 0: forwarding, 1: cut, 2: down.
+    state: Arc<AtomicU8>,
     open: Arc<Mutex<Vec<TcpStream>>>,
 }
+
+const FORWARDING: u8 = 0;
+const CUT: u8 = 1;
+const DOWN: u8 = 2;
 
 impl CuttableProxy {
     fn start() -> CuttableProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let cut = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(AtomicU8::new(FORWARDING));
         let open = Arc::new(Mutex::new(Vec::new()));
-        let (cut_flag, open_list) = (cut.clone(), open.clone());
+        let (state_flag, open_list) = (state.clone(), open.clone());
         std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                if cut_flag.load(Ordering::SeqCst) {
+            let mut listener = Some(listener);
+            loop {
+                if state_flag.load(Ordering::SeqCst) == DOWN {
+                    listener = None;
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                let Some(bound) = &listener else {
+                    // Back up: listen on the same port again.
+                    listener = TcpListener::bind(("127.0.0.1", port)).ok();
+                    if let Some(bound) = &listener {
+                        bound.set_nonblocking(true).unwrap();
+                    }
+                    continue;
+                };
+                bound.set_nonblocking(true).unwrap();
+                let client = match bound.accept() {
+                    Ok((client, _)) => client,
+                    Err(_) => {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    }
+                };
+                if state_flag.load(Ordering::SeqCst) != FORWARDING {
                     drop(client);
                     continue;
                 }
+                client.set_nonblocking(false).unwrap();
                 let Ok(upstream) = TcpStream::connect(upstream_addr()) else {
                     continue;
                 };
@@ -349,7 +376,7 @@ impl CuttableProxy {
                 pump(upstream, client);
             }
         });
-        CuttableProxy { port, cut, open }
+        CuttableProxy { port, state, open }
     }
 
     /// `postgres://…@127.0.0.1:<proxy port>/<database>`.
@@ -357,15 +384,28 @@ impl CuttableProxy {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
-    fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
+    fn close_connections(&self) {
         for stream in self.open.lock().unwrap().drain(..) {
             let _ = stream.shutdown(Shutdown::Both);
         }
     }
 
+    fn cut(&self) {
+        self.state.store(CUT, Ordering::SeqCst);
+        self.close_connections();
+    }
+
+    fn take_down(&self) {
+        self.state.store(DOWN, Ordering::SeqCst);
+        self.close_connections();
+        // Until the accept thread let go of the port.
+        wait_for(Duration::from_secs(5), "the proxy port to close", || {
+            TcpStream::connect(("127.0.0.1", self.port)).is_err()
+        });
+    }
+
     fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
+        self.state.store(FORWARDING, Ordering::SeqCst);
     }
 }
 
@@ -464,6 +504,51 @@ fn a_database_outage_fails_writes_and_reads_fall_back_to_the_unexpired_cache() {
         http::get(server.addr(), &tuf_path(cold_gun, "timestamp.json")).status,
         200
     );
+
+    // The database down (connections refused, which the pool retries until its acquire
+    // timeout): reads are still answered from memory, all but the first at once; writes 503.
+    let before: Vec<Vec<u8>> = files
+        .iter()
+        .map(|file| http::get(server.addr(), &tuf_path(gun, file)).body)
+        .collect();
+    wait_for(Duration::from_secs(10), "the cache to become coherent", || {
+        metric(server, "notary_server_metadata_cache_coherent") == 1.0
+    });
+    proxy.take_down();
+    let started = Instant::now();
+    assert_eq!(
+        http::get(server.addr(), &tuf_path(gun, "timestamp.json")).body,
+        before[3]
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    for _ in 0..3 {
+        for (file, bytes) in files.iter().zip(&before) {
+            let started = Instant::now();
+            let response = http::get(server.addr(), &tuf_path(gun, file));
+            assert_eq!((response.status, &response.body), (200, bytes), "{file}");
+            assert!(
+                started.elapsed() < Duration::from_millis(500),
+                "{file}: {:?}",
+                started.elapsed()
+            );
+        }
+    }
+    let started = Instant::now();
+    let targets = repo.add_target("while down", b"down");
+    assert_error(
+        &http::upload(server.addr(), gun, &[("targets", &targets)]),
+        503,
+        "UNAVAILABLE",
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    proxy.restore();
+    wait_for(Duration::from_secs(10), "health to recover", || {
+        http::get(server.addr(), "/_notary_server/health").status == 200
+    });
+    wait_for(Duration::from_secs(10), "a write to succeed again", || {
+        http::upload(server.addr(), gun, &[("targets", &targets)]).status == 200
+    });
+    assert_eq!(http::get(server.addr(), &tuf_path(gun, "targets.json")).body, targets);
     drop(servers);
     proxy.cut();
     work.done();
