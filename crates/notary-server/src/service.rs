@@ -25,10 +25,11 @@
 //!   (waiting at most 200 ms; `notary_storage::postgres`, "Change notifications"). So once a
 //!   publish returns, no server that was listening still holds the old state. What remains: a
 //!   server that takes longer than 200 ms to apply a change (stalled) can serve the old state
-//!   until it does; a listener connection that dies silently (no FIN/RST) is noticed only when
-//!   the OS gives up on the socket, and until then that server can serve data as old as the
-//!   failure. Writers that do not notify (Go notary-server sharing the database) are not seen at
-//!   all: run only notary-rs servers on a database when caching.
+//!   until it does; a write made while its own server's listener is reconnecting does not wait
+//!   (acknowledgements arrive through that listener); a listener connection that dies silently
+//!   (no FIN/RST) is noticed only when the OS gives up on the socket, and until then that server
+//!   can serve data as old as the failure. Writers that do not notify (Go notary-server sharing
+//!   the database) are not seen at all: run only notary-rs servers on a database when caching.
 //!
 //!   Why notifications rather than a version check per read: the goal is read throughput (30× Go's
 //!   ~1,000 req/s and more); a check per read is a database round trip per request, the very cost
