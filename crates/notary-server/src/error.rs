@@ -198,7 +198,9 @@ impl From<notary_storage::StoreError> for ApiError {
     fn from(e: notary_storage::StoreError) -> ApiError {
         match e {
             notary_storage::StoreError::VersionConflict => ApiError::Version,
-            notary_storage::StoreError::Backend(cause) => ApiError::Unavailable(cause),
+            notary_storage::StoreError::Unreachable(cause) | notary_storage::StoreError::Backend(cause) => {
+                ApiError::Unavailable(cause)
+            }
         }
     }
 }

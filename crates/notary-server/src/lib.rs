@@ -13,6 +13,9 @@
 //! - [`config`]: Go notary-server's JSON configuration file, validated with Go's messages.
 //! - [`metrics`]: the Prometheus text exposition of `/metrics`.
 
+pub mod cache;
+#[cfg(feature = "postgres")]
+pub mod coherence;
 pub mod config;
 pub mod error;
 pub mod http;

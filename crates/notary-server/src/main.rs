@@ -1,7 +1,11 @@
 //! `notary-server`: drop-in for Go's. Flags as Go's (`-config FILE`, `-version`, `-logf`,
 //! `-debug`, `-bootstrap`) plus `--listen ADDR` (e.g. `127.0.0.1:0` in tests). Without a config
 //! file it serves plain HTTP on 127.0.0.1:4443 with SQLite in the default data directory. The
-//! first line on stdout is the server's URL.
+//! first line on stdout is the server's URL. `-bootstrap` applies the configured database's
+//! migrations and exits (0, or 1 with the reason); without it they are applied at start-up.
+//!
+//! Debug builds only (tests of expiry across server processes): `NOTARY_TEST_CLOCK_OFFSET_SECONDS`
+//! moves the server's clock by that many seconds. Release builds ignore it.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -9,13 +13,14 @@ use std::process::ExitCode;
 
 use notary_server::config::{LogLevel, ServerConfig};
 use notary_server::server::{Server, default_data_dir};
-use notary_server::service::system_clock;
+use notary_server::service::{Clock, system_clock};
 use notary_service_kit::process::{Flags, fatal, shutdown_signal};
 
 struct Args {
     config: Option<PathBuf>,
     listen: Option<String>,
     version: bool,
+    bootstrap: bool,
 }
 
 fn main() -> ExitCode {
@@ -46,6 +51,17 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fatal(&format!("cannot start the async runtime: {e}")),
     };
+    if args.bootstrap {
+        return runtime.block_on(async {
+            match notary_server::server::migrate(&config).await {
+                Ok(message) => {
+                    println!("{message}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fatal(&format!("bootstrap failed: {e}")),
+            }
+        });
+    }
     runtime.block_on(async {
         // Handlers first: SIGUSR1's default action would end the process.
         #[cfg(unix)]
@@ -57,7 +73,7 @@ fn main() -> ExitCode {
         }
         #[cfg(not(unix))]
         drop(log_level);
-        let server = match Server::bind(&config, args.listen.as_deref(), system_clock()).await {
+        let server = match Server::bind(&config, args.listen.as_deref(), clock()).await {
             Ok(server) => server,
             Err(e) => return fatal(&e.to_string()),
         };
@@ -75,11 +91,25 @@ fn main() -> ExitCode {
     })
 }
 
+/// The system clock, moved by `NOTARY_TEST_CLOCK_OFFSET_SECONDS` in debug builds (module docs).
+fn clock() -> Clock {
+    #[cfg(debug_assertions)]
+    if let Some(offset) = std::env::var("NOTARY_TEST_CLOCK_OFFSET_SECONDS")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        let offset = time::Duration::seconds(offset);
+        return std::sync::Arc::new(move || time::OffsetDateTime::now_utc() + offset);
+    }
+    system_clock()
+}
+
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut out = Args {
         config: None,
         listen: None,
         version: false,
+        bootstrap: false,
     };
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next() {
@@ -89,8 +119,9 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, String> {
             "listen" => out.listen = Some(value("--listen")?),
             "logf" => drop(value("-logf")?),
             "version" => out.version = true,
-            // Go's pprof server and RethinkDB bootstrap have no equivalent; accepted for scripts.
-            "debug" | "bootstrap" => {}
+            "bootstrap" => out.bootstrap = true,
+            // Go's pprof server has no equivalent; accepted for scripts.
+            "debug" => {}
             _ => return Err(format!("unknown flag {}", flag.arg)),
         }
     }

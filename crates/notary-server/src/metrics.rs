@@ -11,6 +11,10 @@
 //! lower-case, `code` the status, `0` when the handler wrote nothing). Go's three summaries are
 //! replaced by a latency histogram and two byte counters, which the spec leaves optional:
 //! summaries cannot be aggregated across instances, histograms can.
+//!
+//! Beyond Go's: the database's side — a latency histogram per [`StoreOperation`], the connection
+//! pool's use (PostgreSQL), and how reads of current metadata were answered by the in-memory
+//! cache ([`CacheResult`]) and whether that cache is currently coherent with the database.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write as _};
@@ -83,6 +87,74 @@ impl fmt::Display for Operation {
     }
 }
 
+/// A metadata-store operation: the `operation` label of the store latency histogram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StoreOperation {
+    /// The current files of a GUN (a cache miss, a publish, a re-sign).
+    Current,
+    /// One file by checksum.
+    ByChecksum,
+    /// One file by version.
+    ByVersion,
+    /// Storing a publish or a re-sign.
+    UpdateMany,
+    /// Deleting a GUN.
+    Delete,
+    /// A changefeed page.
+    Changes,
+    /// The `DB operational` health check.
+    CheckHealth,
+}
+
+impl StoreOperation {
+    /// Every store operation, in rendering order.
+    pub const ALL: [Self; 7] = [
+        Self::Current,
+        Self::ByChecksum,
+        Self::ByVersion,
+        Self::UpdateMany,
+        Self::Delete,
+        Self::Changes,
+        Self::CheckHealth,
+    ];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::ByChecksum => "by_checksum",
+            Self::ByVersion => "by_version",
+            Self::UpdateMany => "update_many",
+            Self::Delete => "delete",
+            Self::Changes => "changes",
+            Self::CheckHealth => "check_health",
+        }
+    }
+}
+
+/// How a read of current metadata was answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheResult {
+    /// From the cache, no database query.
+    Hit,
+    /// From the database.
+    Miss,
+    /// From the last known (unexpired) state while the database was unreachable.
+    LastKnown,
+}
+
+impl CacheResult {
+    const ALL: [Self; 3] = [Self::Hit, Self::Miss, Self::LastKnown];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+            Self::LastKnown => "last_known",
+        }
+    }
+}
+
 /// The server's metrics: cheap to record from many threads at once, rendered on demand.
 ///
 /// Share one instance (in an `Arc`) between all connections.
@@ -100,6 +172,12 @@ pub struct Metrics {
     signatures: RoleCounters,
     /// `notary_server_resigns_total`.
     resigns: RoleCounters,
+    /// `notary_server_store_duration_seconds`, by [`StoreOperation`].
+    store: [Histogram; StoreOperation::ALL.len()],
+    /// `notary_server_metadata_cache_reads_total`, by [`CacheResult`].
+    cache_reads: [AtomicU64; CacheResult::ALL.len()],
+    /// `notary_server_metadata_cache_coherent`: 1 while the cache may serve reads.
+    cache_coherent: AtomicU64,
 }
 
 impl Metrics {
@@ -112,7 +190,34 @@ impl Metrics {
             publishes: [const { AtomicU64::new(0) }; 2],
             signatures: RoleCounters::new(),
             resigns: RoleCounters::new(),
+            store: [const { Histogram::new() }; StoreOperation::ALL.len()],
+            cache_reads: [const { AtomicU64::new(0) }; CacheResult::ALL.len()],
+            cache_coherent: AtomicU64::new(0),
         }
+    }
+
+    /// Records how long one store operation took (failed ones included).
+    pub fn record_store(&self, operation: StoreOperation, duration: Duration) {
+        self.store[operation as usize].observe(duration);
+    }
+
+    /// Records how one read of current metadata was answered.
+    pub fn record_cache(&self, result: CacheResult) {
+        self.cache_reads[result as usize].fetch_add(1, Relaxed);
+    }
+
+    /// Sets whether the metadata cache currently serves reads.
+    pub fn set_cache_coherent(&self, coherent: bool) {
+        self.cache_coherent.store(u64::from(coherent), Relaxed);
+    }
+
+    /// As [`Metrics::render`], followed by the connection pool's use when there is a pool.
+    pub fn render_with_pool(&self, pool: Option<notary_storage::PoolStats>) -> String {
+        let mut out = self.render();
+        if let Some(pool) = pool {
+            let _ = render_pool(&mut out, pool);
+        }
+        out
     }
 
     /// Records one finished request of `operation`.
@@ -213,7 +318,38 @@ impl Metrics {
             out,
             RESIGNS,
             "Metadata lazily re-signed on read because it was (nearly) expired, by role.",
-        )
+        )?;
+
+        family_header(
+            out,
+            STORE_DURATION,
+            "Time of metadata store operations (failed ones included), by operation.",
+            "histogram",
+        )?;
+        for operation in StoreOperation::ALL {
+            self.store[operation as usize].render(out, STORE_DURATION, operation.as_str())?;
+        }
+        family_header(
+            out,
+            CACHE_READS,
+            "Reads of current metadata by how they were answered: hit (memory), miss (database), last_known (memory while the database is unreachable).",
+            "counter",
+        )?;
+        for result in CacheResult::ALL {
+            writeln!(
+                out,
+                "{CACHE_READS}{{result=\"{}\"}} {}",
+                result.as_str(),
+                self.cache_reads[result as usize].load(Relaxed)
+            )?;
+        }
+        family_header(
+            out,
+            CACHE_COHERENT,
+            "1 while the metadata cache is known to be coherent with the database and serves reads.",
+            "gauge",
+        )?;
+        writeln!(out, "{CACHE_COHERENT} {}", self.cache_coherent.load(Relaxed))
     }
 
     fn render_requests(&self, out: &mut String) -> fmt::Result {
@@ -344,6 +480,63 @@ impl OperationStats {
     }
 }
 
+/// A latency histogram with the [`BUCKETS`] bounds.
+struct Histogram {
+    /// Non-cumulative counts, as in [`OperationStats::buckets`].
+    buckets: [AtomicU64; BUCKETS.len() + 1],
+    sum_nanos: AtomicU64,
+}
+
+impl Histogram {
+    const fn new() -> Self {
+        Self {
+            buckets: [const { AtomicU64::new(0) }; BUCKETS.len() + 1],
+            sum_nanos: AtomicU64::new(0),
+        }
+    }
+
+    fn observe(&self, duration: Duration) {
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        self.buckets[BUCKETS.partition_point(|&(bound, _)| bound < nanos)].fetch_add(1, Relaxed);
+        self.sum_nanos.fetch_add(nanos, Relaxed);
+    }
+
+    /// The series of `name{operation="<operation>"}`; nothing before the first observation.
+    fn render(&self, out: &mut String, name: &str, operation: &str) -> fmt::Result {
+        let mut cumulative = 0u64;
+        let mut lines = String::new();
+        for (bucket, counter) in self.buckets.iter().enumerate() {
+            cumulative += counter.load(Relaxed);
+            let le = BUCKETS.get(bucket).map_or("+Inf", |&(_, le)| le);
+            writeln!(
+                lines,
+                "{name}_bucket{{operation=\"{operation}\",le=\"{le}\"}} {cumulative}"
+            )?;
+        }
+        if cumulative == 0 {
+            return Ok(());
+        }
+        out.push_str(&lines);
+        let sum = Duration::from_nanos(self.sum_nanos.load(Relaxed)).as_secs_f64();
+        writeln!(out, "{name}_sum{{operation=\"{operation}\"}} {sum}")?;
+        writeln!(out, "{name}_count{{operation=\"{operation}\"}} {cumulative}")
+    }
+}
+
+/// The pool gauges: connections in use and idle, and the most the pool opens.
+fn render_pool(out: &mut String, pool: notary_storage::PoolStats) -> fmt::Result {
+    family_header(
+        out,
+        POOL_CONNECTIONS,
+        "Open database connections of the pool, by state.",
+        "gauge",
+    )?;
+    writeln!(out, "{POOL_CONNECTIONS}{{state=\"idle\"}} {}", pool.idle)?;
+    writeln!(out, "{POOL_CONNECTIONS}{{state=\"in_use\"}} {}", pool.in_use)?;
+    family_header(out, POOL_MAX, "The most database connections the pool opens.", "gauge")?;
+    writeln!(out, "{POOL_MAX} {}", pool.max)
+}
+
 /// Counters by role name: the two roles the server signs have fixed slots, anything else goes to
 /// a locked map.
 struct RoleCounters {
@@ -460,6 +653,11 @@ const RESPONSE_BYTES: &str = "notary_server_http_response_bytes_total";
 const PUBLISHES: &str = "notary_server_publishes_total";
 const SIGNATURES: &str = "notary_server_signatures_total";
 const RESIGNS: &str = "notary_server_resigns_total";
+const STORE_DURATION: &str = "notary_server_store_duration_seconds";
+const CACHE_READS: &str = "notary_server_metadata_cache_reads_total";
+const CACHE_COHERENT: &str = "notary_server_metadata_cache_coherent";
+const POOL_CONNECTIONS: &str = "notary_server_db_pool_connections";
+const POOL_MAX: &str = "notary_server_db_pool_max_connections";
 
 #[cfg(test)]
 mod tests {
@@ -483,7 +681,7 @@ mod tests {
                 assert!(!help.is_empty());
                 let kind_line = lines.next().unwrap();
                 let kind = kind_line.strip_prefix(&format!("# TYPE {name} ")).unwrap();
-                assert!(["counter", "histogram"].contains(&kind), "{kind_line}");
+                assert!(["counter", "histogram", "gauge"].contains(&kind), "{kind_line}");
                 assert!(!families.contains(&name.to_string()), "family {name} declared twice");
                 families.push(name.to_string());
                 current = Some((name.to_string(), kind.to_string()));
@@ -524,7 +722,10 @@ mod tests {
                 RESPONSE_BYTES,
                 PUBLISHES,
                 SIGNATURES,
-                RESIGNS
+                RESIGNS,
+                STORE_DURATION,
+                CACHE_READS,
+                CACHE_COHERENT
             ]
         );
         assert!(text.contains("# TYPE notary_server_http_requests_total counter\n"));
@@ -551,6 +752,32 @@ mod tests {
             !text.contains("operation=\"GetKey\""),
             "unrecorded operations have no series"
         );
+    }
+
+    #[test]
+    fn store_latency_cache_and_pool() {
+        let metrics = Metrics::default();
+        metrics.record_store(StoreOperation::Current, Duration::from_millis(3));
+        metrics.record_cache(CacheResult::Hit);
+        metrics.record_cache(CacheResult::Hit);
+        metrics.set_cache_coherent(true);
+        let pool = notary_storage::PoolStats {
+            in_use: 2,
+            idle: 3,
+            max: 16,
+        };
+        let text = metrics.render_with_pool(Some(pool));
+        let families = assert_valid_exposition(&text);
+        assert!(families.ends_with(&[POOL_CONNECTIONS.to_owned(), POOL_MAX.to_owned()]));
+        assert!(text.contains("notary_server_store_duration_seconds_bucket{operation=\"current\",le=\"0.005\"} 1\n"));
+        assert!(text.contains("notary_server_store_duration_seconds_count{operation=\"current\"} 1\n"));
+        assert!(!text.contains("operation=\"delete\""));
+        assert!(text.contains("notary_server_metadata_cache_reads_total{result=\"hit\"} 2\n"));
+        assert!(text.contains("notary_server_metadata_cache_reads_total{result=\"last_known\"} 0\n"));
+        assert!(text.contains("notary_server_metadata_cache_coherent 1\n"));
+        assert!(text.contains("notary_server_db_pool_connections{state=\"in_use\"} 2\n"));
+        assert!(text.contains("notary_server_db_pool_max_connections 16\n"));
+        assert!(!metrics.render_with_pool(None).contains(POOL_MAX));
     }
 
     #[test]

@@ -195,6 +195,13 @@ impl Server {
     /// Serves until `shutdown` completes, then drains in-flight requests and closes the database.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         self.app.spawn_health_checks();
+        #[cfg(feature = "postgres")]
+        if let AnyStore::Postgres(store) = &*self.store {
+            tokio::spawn(crate::coherence::follow_changes(
+                store.clone(),
+                Arc::downgrade(&self.app),
+            ));
+        }
         http::serve(self.listener, self.app, self.tls, shutdown).await;
         self.store.close().await;
     }
@@ -214,6 +221,24 @@ fn token_auth(config: &TokenAuthConfig, clock: Clock) -> Result<TokenAuth, Start
         config.autoredirect,
         clock,
     ))
+}
+
+/// `-bootstrap`: applies the configured database's pending migrations (opening a store does) and
+/// closes it. Returns what was done.
+pub async fn migrate(config: &ServerConfig) -> Result<&'static str, StartError> {
+    let store = match &config.storage {
+        StorageConfig::Memory => return Ok("storage backend memory: nothing to migrate"),
+        StorageConfig::Sqlite { path } => AnyStore::Sqlite(SqliteStore::open(path).await?),
+        #[cfg(feature = "postgres")]
+        StorageConfig::Postgres { db_url } => {
+            AnyStore::Postgres(notary_storage::postgres::PostgresStore::connect(db_url).await?)
+        }
+        #[cfg(not(feature = "postgres"))]
+        StorageConfig::Postgres { .. } => return Err(StartError::UnsupportedBackend("postgres")),
+        StorageConfig::Mysql { .. } => return Err(StartError::UnsupportedBackend("mysql")),
+    };
+    store.close().await;
+    Ok("database migrations applied")
 }
 
 /// Where the sealing key of a database lives: beside it, `<db>.seal-key`.

@@ -2,31 +2,67 @@
 //! (server-behaviour.md §2–§7), plus the cache of current metadata.
 //!
 //! **Cache.** Reads of current metadata (`{role}.json`) are answered from memory: one map lookup,
-//! no database round trip. The cache holds each GUN's highest-version files as loaded from the
-//! store, and is replaced (never patched) under the GUN's write lock by every publish, lazy re-sign
-//! and delete of this process, so it cannot go stale here. With a database other servers also
-//! write (PostgreSQL, [`CachePolicy::SharedDatabase`]) every read goes to the database instead.
-//! Expiry is checked on every read of `timestamp.json`/`snapshot.json`, so an expired timestamp is
-//! re-signed (§5.1) even when cached.
+//! no database round trip. The cache ([`MetadataCache`]) holds each GUN's highest-version files as
+//! loaded from the store. Expiry is checked on every read of `timestamp.json`/`snapshot.json`, so
+//! an expired timestamp is re-signed (§5.1) even when cached. How the cache stays current depends
+//! on who else writes the database ([`CachePolicy`]):
+//!
+//! - *Sole writer* (SQLite): every change passes through this process, which replaces the GUN's
+//!   entry under its write lock after each publish, re-sign and delete.
+//! - *Shared database* (PostgreSQL): every write transaction of every server sends a `NOTIFY` with
+//!   the GUN (delivered at commit; `notary_storage::postgres`, "Change notifications"), and each
+//!   server holds one listener connection that evicts the GUN on receipt
+//!   ([`Service::metadata_changed`]). The cache serves reads only while that listener is
+//!   connected ([`Service::set_cache_coherent`]): before it first connects and from the moment it
+//!   drops, every read goes to the database; each (re)connection starts a new cache epoch, since
+//!   notifications may have been missed. A load takes a ticket before its query and is installed
+//!   only if no eviction (and no epoch change) happened meanwhile, so a load racing a change is
+//!   never cached after the change's eviction. Writes of this server evict instead of installing
+//!   what they wrote (a later write by another server may already have been notified).
+//!
+//!   Staleness bound: each listener acknowledges every change after evicting it, and a write
+//!   returns only once every listener session counted in its transaction has acknowledged
+//!   (waiting at most 200 ms; `notary_storage::postgres`, "Change notifications"). So once a
+//!   publish returns, no server that was listening still holds the old state. What remains: a
+//!   server that takes longer than 200 ms to apply a change (stalled) can serve the old state
+//!   until it does; a write made while its own server's listener is reconnecting does not wait
+//!   (acknowledgements arrive through that listener); a listener connection that dies silently
+//!   (no FIN/RST) is noticed only when the OS gives up on the socket, and until then that server
+//!   can serve data as old as the failure. Writers that do not notify (Go notary-server sharing
+//!   the database) are not seen at all: run only notary-rs servers on a database when caching.
+//!
+//!   Why notifications rather than a version check per read: the goal is read throughput (30× Go's
+//!   ~1,000 req/s and more); a check per read is a database round trip per request, the very cost
+//!   the cache removes, and would cap reads at what the database answers. Notifications cost one
+//!   idle connection per server and, per write, one message to each server and one
+//!   acknowledgement from each.
+//!
+//! **Database outage.** Writes then answer 503 `UNAVAILABLE`. Reads of a GUN whose last known
+//! state is still unexpired (root, targets, snapshot and timestamp) are answered from it; others
+//! get 503. While the database is reachable nothing but its current state is served, except
+//! for at most [`OUTAGE_RETRY`] after an operation found it unreachable: operations then fail at
+//! once rather than each waiting out the connection timeout.
 //!
 //! **Writes** of one GUN are serialised by a striped lock, so a publish validates against the state
 //! it will replace; the store's version rule (one transaction) still guards against other writers.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hasher;
-use std::sync::{Arc, RwLock};
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use bytes::Bytes;
-use notary_storage::{Change, ChangeQuery, CurrentFiles, MetadataStore, NewFile, StoredFile};
-use notary_tuf::metadata::{RoleBody, Root, Signed, Snapshot, Timestamp, canonical_body, envelope};
+use notary_storage::{Change, ChangeQuery, CurrentFiles, MetadataStore, NewFile, StoreError, StoredFile};
+use notary_tuf::metadata::{RoleBody, Root, Signed, Snapshot, Targets, Timestamp, canonical_body, envelope};
 use notary_tuf::name::{Gun, RoleName};
 use notary_tuf::upload::{self, StoredMetadata, UploadError};
 use notary_tuf::{KeyId, PublicKey};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::cache::{MetadataCache, stripe};
 use crate::error::ApiError;
-use crate::metrics::Metrics;
+use crate::metrics::{CacheResult, Metrics, StoreOperation};
 use crate::trust::{TrustError, TrustService};
 
 /// Where "now" comes from: the system clock, or a fixed/moving clock in tests.
@@ -54,8 +90,8 @@ pub enum CachePolicy {
     /// This process is the only writer of its database (SQLite): every change passes through it,
     /// so a cache replaced on each write is always current.
     SoleWriter,
-    /// Other servers may write the same database (PostgreSQL): every read goes to the database
-    /// until cross-server invalidation exists (issue 6), so no server serves stale metadata.
+    /// Other servers may write the same database (PostgreSQL): the cache serves reads only while
+    /// change notifications arrive (module docs), starting incoherent.
     SharedDatabase,
 }
 
@@ -65,25 +101,113 @@ pub struct Service<S, T> {
     trust: Arc<T>,
     clock: Clock,
     metrics: Arc<Metrics>,
-    cache: RwLock<HashMap<String, Arc<GunState>>>,
+    cache: MetadataCache<GunState>,
     cache_policy: CachePolicy,
+    /// Until when the database counts as unreachable, after an operation found it so.
+    outage_until: Mutex<Option<Instant>>,
     locks: Vec<tokio::sync::Mutex<()>>,
 }
+
+/// How long after finding the database unreachable store operations fail at once (reads then
+/// answer from the last known state, writes 503) before one tries the database again. Waiting for
+/// a refused database costs the pool's acquire timeout (3 s) per operation; this bounds how often
+/// that is paid, at the price of answering from memory (or 503) for up to this long after the
+/// database is back, unless the health check (every 2 s) sees it first.
+pub const OUTAGE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Number of write-lock stripes: GUNs that hash alike share a lock, which only costs parallelism.
 const LOCK_STRIPES: usize = 64;
 
+/// A write's result as the API reports it: an unreachable database is `UNAVAILABLE` (503), any
+/// other failure `UPDATING` (500), a version conflict `VERSION`.
+fn write_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::VersionConflict => ApiError::Version,
+        StoreError::Unreachable(cause) => ApiError::Unavailable(cause),
+        StoreError::Backend(cause) => ApiError::Updating(cause),
+    }
+}
+
 impl<S: MetadataStore, T: TrustService> Service<S, T> {
     /// A service over `store` and `trust`.
     pub fn new(store: Arc<S>, trust: Arc<T>, clock: Clock, metrics: Arc<Metrics>, cache_policy: CachePolicy) -> Self {
+        let coherent = cache_policy == CachePolicy::SoleWriter;
+        metrics.set_cache_coherent(coherent);
         Service {
             cache_policy,
             store,
             trust,
             clock,
             metrics,
-            cache: RwLock::new(HashMap::new()),
+            cache: MetadataCache::new(coherent),
+            outage_until: Mutex::new(None),
             locks: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+        }
+    }
+
+    /// The change listener connected (`true`) or was lost (`false`): starts a new cache epoch in
+    /// which the cache serves reads or not (module docs, "Shared database").
+    pub fn set_cache_coherent(&self, coherent: bool) {
+        self.cache.set_coherent(coherent);
+        self.metrics.set_cache_coherent(coherent);
+    }
+
+    /// Whether the cache currently serves reads.
+    pub fn cache_is_coherent(&self) -> bool {
+        self.cache.is_coherent()
+    }
+
+    /// `gun` changed in the database (a change notification): forget its cached state.
+    pub fn metadata_changed(&self, gun: &str) {
+        self.cache.evict(gun);
+    }
+
+    /// The `/metrics` text, with the store's connection pool.
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render_with_pool(self.store.pool_stats())
+    }
+
+    /// The `DB operational` health check, timed.
+    /// Always asks the database (a success ends an outage early; see [`OUTAGE_RETRY`]).
+    pub async fn check_store_health(&self) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let result = self.store.check_health().await;
+        self.metrics
+            .record_store(StoreOperation::CheckHealth, started.elapsed());
+        self.note_outage(&result);
+        result
+    }
+
+    /// Runs one store operation, recording its latency. Within [`OUTAGE_RETRY`] of finding the
+    /// database unreachable it fails at once instead of waiting out the connection timeout again.
+    async fn timed<R>(
+        &self,
+        operation: StoreOperation,
+        call: impl Future<Output = Result<R, StoreError>>,
+    ) -> Result<R, StoreError> {
+        if self.outage_ongoing() {
+            return Err(StoreError::Unreachable(
+                "the database was unreachable moments ago".into(),
+            ));
+        }
+        let started = Instant::now();
+        let result = call.await;
+        self.metrics.record_store(operation, started.elapsed());
+        self.note_outage(&result);
+        result
+    }
+
+    fn outage_ongoing(&self) -> bool {
+        let until = self.outage_until.lock().unwrap_or_else(PoisonError::into_inner);
+        until.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn note_outage<R>(&self, result: &Result<R, StoreError>) {
+        let mut until = self.outage_until.lock().unwrap_or_else(PoisonError::into_inner);
+        match result {
+            Err(StoreError::Unreachable(_)) => *until = Some(Instant::now() + OUTAGE_RETRY),
+            Ok(_) => *until = None,
+            Err(_) => {}
         }
     }
 
@@ -118,17 +242,23 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
         if hex.len() != 64 {
             return Err(ApiError::MetadataNotFound);
         }
-        if let Some(state) = self.cached(gun)
-            && let Some(file) = state.files.get(role)
-            && file.sha256 == hex
+        let matches = |file: &StoredFile| file.sha256 == hex;
+        if let Some(state) = self.cache.get(gun)
+            && let Some(file) = state.files.get(role).filter(|file| matches(file))
         {
             return Ok(served(file));
         }
         if gun.parse::<Gun>().is_err() {
             return Err(ApiError::MetadataNotFound);
         }
-        let file = self.store.by_checksum(gun, role, &hex).await?;
-        file.as_ref().map(served).ok_or(ApiError::MetadataNotFound)
+        match self
+            .timed(StoreOperation::ByChecksum, self.store.by_checksum(gun, role, &hex))
+            .await
+        {
+            Ok(file) => file.as_ref().map(served).ok_or(ApiError::MetadataNotFound),
+            Err(StoreError::Unreachable(cause)) => self.last_known_file(gun, role, matches, cause),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// `GET {version}.{role}.json`: that exact stored version.
@@ -136,17 +266,23 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
         if version < 1 {
             return Err(ApiError::MetadataNotFound);
         }
-        if let Some(state) = self.cached(gun)
-            && let Some(file) = state.files.get(role)
-            && file.version == version
+        let matches = |file: &StoredFile| file.version == version;
+        if let Some(state) = self.cache.get(gun)
+            && let Some(file) = state.files.get(role).filter(|file| matches(file))
         {
             return Ok(served(file));
         }
         if gun.parse::<Gun>().is_err() {
             return Err(ApiError::MetadataNotFound);
         }
-        let file = self.store.by_version(gun, role, version).await?;
-        file.as_ref().map(served).ok_or(ApiError::MetadataNotFound)
+        match self
+            .timed(StoreOperation::ByVersion, self.store.by_version(gun, role, version))
+            .await
+        {
+            Ok(file) => file.as_ref().map(served).ok_or(ApiError::MetadataNotFound),
+            Err(StoreError::Unreachable(cause)) => self.last_known_file(gun, role, matches, cause),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// `POST /v2/{gun}/_trust/tuf/`: validate, make snapshot (unless uploaded) and timestamp, and
@@ -159,7 +295,9 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
 
     async fn publish_locked(&self, gun: &Gun, parts: BTreeMap<RoleName, Vec<u8>>) -> Result<(), ApiError> {
         let _write = self.lock(gun.as_str()).await;
-        let current = self.store.current(gun.as_str()).await?;
+        let current = self
+            .timed(StoreOperation::Current, self.store.current(gun.as_str()))
+            .await?;
         let now = (self.clock)();
 
         // Validation parses and verifies possibly large files: keep it off the async workers.
@@ -231,13 +369,9 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
             data: timestamp_raw,
         });
 
-        self.store
-            .update_many(gun.as_str(), &files)
+        self.timed(StoreOperation::UpdateMany, self.store.update_many(gun.as_str(), &files))
             .await
-            .map_err(|e| match e {
-                notary_storage::StoreError::VersionConflict => ApiError::Version,
-                notary_storage::StoreError::Backend(cause) => ApiError::Updating(cause),
-            })?;
+            .map_err(write_error)?;
         let state = GunState::new(overlay(current, files, now));
         if let Some(ts) = state.files.get("timestamp") {
             tracing::info!(
@@ -247,7 +381,7 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
                 ts.sha256
             );
         }
-        self.install(gun.as_str(), Some(state));
+        self.written(gun.as_str(), Some(state));
         Ok(())
     }
 
@@ -277,83 +411,107 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
     /// `DELETE /v2/{gun}/_trust/tuf/`: every version of every role of exactly this GUN.
     pub async fn delete(&self, gun: &str) -> Result<(), ApiError> {
         let _write = self.lock(gun).await;
-        let result = self.store.delete(gun).await;
-        self.install(gun, None);
-        result.map(|_| ()).map_err(|e| ApiError::Updating(e.to_string()))
+        match self.timed(StoreOperation::Delete, self.store.delete(gun)).await {
+            Ok(_) => {
+                self.written(gun, None);
+                Ok(())
+            }
+            // Nothing can be read or written meanwhile; the last known state stays for reads.
+            Err(StoreError::Unreachable(cause)) => Err(ApiError::Unavailable(cause)),
+            Err(other) => {
+                self.written(gun, None);
+                Err(ApiError::Updating(other.to_string()))
+            }
+        }
     }
 
     /// The changefeed page (server-api.md §7.9).
     pub async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>, ApiError> {
-        Ok(self.store.changes(query).await?)
+        Ok(self.timed(StoreOperation::Changes, self.store.changes(query)).await?)
     }
 
-    /// The cached state of `gun`, loading it from the store on a miss.
+    /// The cached state of `gun`, loading it from the store on a miss; the last known state when
+    /// the database cannot be reached and that state is unexpired.
     async fn state(&self, gun: &str) -> Result<Arc<GunState>, ApiError> {
-        if let Some(state) = self.cached(gun) {
+        if let Some(state) = self.cache.get(gun) {
+            self.metrics.record_cache(CacheResult::Hit);
             return Ok(state);
         }
         // Names no upload could have created are simply not found (no database query).
         if gun.parse::<Gun>().is_err() {
             return Err(ApiError::MetadataNotFound);
         }
-        let _write = self.lock(gun).await;
-        if let Some(state) = self.cached(gun) {
-            return Ok(state);
+        // No lock: the ticket keeps a load that races a change from being cached after it.
+        let ticket = self.cache.ticket(gun);
+        let files = match self.timed(StoreOperation::Current, self.store.current(gun)).await {
+            Ok(files) => files,
+            Err(StoreError::Unreachable(cause)) => return self.last_known(gun, cause),
+            Err(e) => return Err(e.into()),
+        };
+        self.metrics.record_cache(CacheResult::Miss);
+        let state = Arc::new(GunState::new(files));
+        // Unknown GUNs are not cached: a flood of random names must not grow memory.
+        if !state.files.is_empty() {
+            self.cache.install(gun, state.clone(), ticket);
         }
-        let files = self.store.current(gun).await?;
-        let state = GunState::new(files);
-        if state.files.is_empty() {
-            // Unknown GUNs are not cached: a flood of random names must not grow memory.
-            return Ok(Arc::new(state));
-        }
-        Ok(self
-            .install(gun, Some(state))
-            .unwrap_or_else(|| Arc::new(GunState::new(CurrentFiles::new()))))
+        Ok(state)
     }
 
-    fn cached(&self, gun: &str) -> Option<Arc<GunState>> {
-        if self.cache_policy == CachePolicy::SharedDatabase {
-            return None;
+    /// The last known state of `gun` while the database is unreachable, if nothing in it expired.
+    fn last_known(&self, gun: &str, cause: String) -> Result<Arc<GunState>, ApiError> {
+        match self.cache.last_known(gun) {
+            Some(state) if state.unexpired((self.clock)()) => {
+                self.metrics.record_cache(CacheResult::LastKnown);
+                Ok(state)
+            }
+            _ => Err(ApiError::Unavailable(cause)),
         }
-        let cache = self.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache.get(gun).cloned()
     }
 
-    /// Replaces (or removes) the cached state of `gun`; call with the GUN's write lock held.
-    fn install(&self, gun: &str, state: Option<GunState>) -> Option<Arc<GunState>> {
-        if self.cache_policy == CachePolicy::SharedDatabase {
-            return state.map(Arc::new);
-        }
-        let mut cache = self.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match state {
-            Some(state) => {
-                let state = Arc::new(state);
-                cache.insert(gun.to_owned(), state.clone());
-                Some(state)
+    /// One file of the last known state of `gun` while the database is unreachable.
+    fn last_known_file(
+        &self,
+        gun: &str,
+        role: &str,
+        matches: impl Fn(&StoredFile) -> bool,
+        cause: String,
+    ) -> Result<ServedFile, ApiError> {
+        let state = self.last_known(gun, cause.clone())?;
+        let file = state.files.get(role).filter(|file| matches(file));
+        file.map(served).ok_or(ApiError::Unavailable(cause))
+    }
+
+    /// Updates the cache after this process changed `gun` (`state` is what it wrote, `None` after
+    /// a delete) and returns the state to serve. A sole writer caches it; on a shared database the
+    /// GUN is evicted instead, since another server's later write may already have been notified.
+    fn written(&self, gun: &str, state: Option<GunState>) -> Arc<GunState> {
+        let state = Arc::new(state.unwrap_or_default());
+        match self.cache_policy {
+            CachePolicy::SoleWriter => {
+                let cached = (!state.files.is_empty()).then(|| state.clone());
+                self.cache.replace(gun, cached);
             }
-            None => {
-                cache.remove(gun);
-                None
-            }
+            CachePolicy::SharedDatabase => self.cache.evict(gun),
         }
+        state
     }
 
     async fn lock(&self, gun: &str) -> tokio::sync::MutexGuard<'_, ()> {
-        let mut hasher = FixedHasher::default();
-        hasher.write(gun.as_bytes());
-        let stripe = (hasher.finish() % LOCK_STRIPES as u64) as usize;
-        self.locks[stripe].lock().await
+        self.locks[stripe(gun) % LOCK_STRIPES].lock().await
     }
 
     /// Lazy re-signing (server-behaviour.md §5.1): a new snapshot when the current one expired,
     /// and a new timestamp when it expired or no longer names the current snapshot.
     async fn resign(&self, gun: &str) -> Result<Arc<GunState>, ApiError> {
         let _write = self.lock(gun).await;
-        let current = self.store.current(gun).await?;
+        let ticket = self.cache.ticket(gun);
+        let current = self.timed(StoreOperation::Current, self.store.current(gun)).await?;
         let now = (self.clock)();
-        let state = GunState::new(current.clone());
+        let state = Arc::new(GunState::new(current.clone()));
         if !state.needs_resign(now) {
-            return Ok(self.install(gun, Some(state)).unwrap_or_default());
+            // Another writer re-signed already.
+            self.cache.install(gun, state.clone(), ticket);
+            return Ok(state);
         }
         let (Some(root_file), Some(snapshot_file), Some(timestamp_file)) =
             (current.get("root"), current.get("snapshot"), current.get("timestamp"))
@@ -406,17 +564,23 @@ impl<S: MetadataStore, T: TrustService> Service<S, T> {
             version: timestamp.version,
             data: raw,
         });
-        match self.store.update_many(gun, &files).await {
+        match self
+            .timed(StoreOperation::UpdateMany, self.store.update_many(gun, &files))
+            .await
+        {
             Ok(()) => {}
             // Another writer re-signed first (server-behaviour.md §5.1): serve the winner.
-            Err(notary_storage::StoreError::VersionConflict) => {
-                let state = GunState::new(self.store.current(gun).await?);
-                return Ok(self.install(gun, Some(state)).unwrap_or_default());
+            Err(StoreError::VersionConflict) => {
+                let ticket = self.cache.ticket(gun);
+                let state = Arc::new(GunState::new(
+                    self.timed(StoreOperation::Current, self.store.current(gun)).await?,
+                ));
+                self.cache.install(gun, state.clone(), ticket);
+                return Ok(state);
             }
             Err(e) => return Err(e.into()),
         }
-        let state = GunState::new(overlay(current, files, now));
-        Ok(self.install(gun, Some(state)).unwrap_or_default())
+        Ok(self.written(gun, Some(GunState::new(overlay(current, files, now)))))
     }
 
     /// Signs `body` as `role` with every key of the root's role that the trust service holds.
@@ -478,6 +642,9 @@ struct GunState {
     timestamp_expires: Option<OffsetDateTime>,
     snapshot_expires: Option<OffsetDateTime>,
     timestamp_matches_snapshot: bool,
+    /// When the root and top-level targets expire (only consulted during a database outage).
+    root_expires: Option<OffsetDateTime>,
+    targets_expires: Option<OffsetDateTime>,
 }
 
 impl GunState {
@@ -492,7 +659,17 @@ impl GunState {
                 .is_some_and(|h| hex::encode(h) == snapshot_file.sha256),
             _ => false,
         };
+        let root_expires = parse_current::<Root>(&files, "root")
+            .ok()
+            .flatten()
+            .map(|r| r.expires.instant());
+        let targets_expires = parse_current::<Targets>(&files, "targets")
+            .ok()
+            .flatten()
+            .map(|t| t.expires.instant());
         GunState {
+            root_expires,
+            targets_expires,
             timestamp_expires: timestamp.map(|t| t.expires.instant()),
             snapshot_expires: snapshot.map(|s| s.expires.instant()),
             timestamp_matches_snapshot,
@@ -506,6 +683,18 @@ impl GunState {
             return false;
         };
         ts <= now || snap <= now || !self.timestamp_matches_snapshot
+    }
+
+    /// Whether root, targets, snapshot and timestamp are all present and unexpired at `now`, and
+    /// the timestamp names the snapshot: fit to serve from memory while the database is away.
+    fn unexpired(&self, now: OffsetDateTime) -> bool {
+        let expiries = [
+            self.root_expires,
+            self.targets_expires,
+            self.snapshot_expires,
+            self.timestamp_expires,
+        ];
+        self.timestamp_matches_snapshot && expiries.iter().all(|e| e.is_some_and(|e| e > now))
     }
 
     fn served(&self, role: &str) -> Option<ServedFile> {
@@ -566,25 +755,6 @@ struct StoredView<'a>(&'a CurrentFiles);
 impl StoredMetadata for StoredView<'_> {
     fn current(&self, role: &str) -> Option<&[u8]> {
         self.0.get(role).map(|f| &*f.data)
-    }
-}
-
-/// FNV-1a: a hasher with no per-process seed, for picking lock stripes.
-#[derive(Default)]
-struct FixedHasher(u64);
-
-impl Hasher for FixedHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
     }
 }
 

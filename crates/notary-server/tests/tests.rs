@@ -11,5 +11,7 @@ mod behaviour;
 #[cfg(feature = "interop")]
 mod interop;
 #[cfg(feature = "postgres")]
+mod postgres_tls;
+#[cfg(feature = "postgres")]
 mod shared_database;
 mod support;

@@ -1,7 +1,8 @@
 //! `notary-signer`: drop-in for Go's. Flags as Go's (`-config FILE`, `-version`, `-logf`,
 //! `-debug`) plus `--listen ADDR` (e.g. `127.0.0.1:0` in tests; the first line on stdout is the
-//! bound address) and `-reseal-to ALIAS` (re-seal every stored key under that alias's passphrase
-//! `NOTARY_SIGNER_<ALIAS>`, then exit).
+//! bound address), `-reseal-to ALIAS` (re-seal every stored key under that alias's passphrase
+//! `NOTARY_SIGNER_<ALIAS>`, then exit) and `-bootstrap` (apply the database migrations of the
+//! configured storage, then exit; the signer also applies them at every start).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
     let mut config_path: Option<PathBuf> = None;
     let mut listen: Option<String> = None;
     let mut reseal_to: Option<String> = None;
+    let mut bootstrap = false;
     let mut flags = Flags::new(std::env::args().skip(1));
     while let Some(flag) = flags.next() {
         let mut value = || flags.value(&flag);
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
             "config" => config_path = value().map(PathBuf::from),
             "listen" => listen = value(),
             "reseal-to" => reseal_to = value(),
+            "bootstrap" => bootstrap = true,
             "logf" => drop(value()),
             "debug" => {}
             "version" => {
@@ -33,7 +36,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "notary-signer: unknown flag {}\nusage: notary-signer -config FILE [--listen HOST:PORT] [-reseal-to ALIAS]",
+                    "notary-signer: unknown flag {}\nusage: notary-signer -config FILE [--listen HOST:PORT] [-reseal-to ALIAS] [-bootstrap]",
                     flag.arg
                 );
                 return ExitCode::from(2);
@@ -52,6 +55,9 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fatal(&format!("cannot start the async runtime: {e}")),
     };
+    if bootstrap {
+        return runtime.block_on(migrate(&config));
+    }
     if let Some(alias) = reseal_to {
         return runtime.block_on(reseal(&config, &alias));
     }
@@ -67,6 +73,37 @@ fn main() -> ExitCode {
             Err(e) => fatal(&e.to_string()),
         }
     })
+}
+
+/// `-bootstrap`: opening a store applies its pending migrations; then exit.
+async fn migrate(config: &SignerConfig) -> ExitCode {
+    use notary_signer::config::SignerStorage;
+    let opened = match &config.storage {
+        SignerStorage::Memory => {
+            println!("storage backend memory: nothing to migrate");
+            return ExitCode::SUCCESS;
+        }
+        SignerStorage::Sqlite { path } => notary_storage::sqlite::SqliteStore::open(path)
+            .await
+            .map(notary_storage::any::AnyStore::Sqlite),
+        #[cfg(feature = "postgres")]
+        SignerStorage::Postgres { db_url } => notary_storage::postgres::PostgresStore::connect(db_url)
+            .await
+            .map(notary_storage::any::AnyStore::Postgres),
+        #[cfg(not(feature = "postgres"))]
+        SignerStorage::Postgres { .. } => {
+            return fatal("storage backend postgres is not built into this notary-signer");
+        }
+        SignerStorage::Mysql { .. } => return fatal("storage backend mysql is not supported by this notary-signer"),
+    };
+    match opened {
+        Ok(store) => {
+            store.close().await;
+            println!("database migrations applied");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fatal(&format!("cannot migrate the database: {e}")),
+    }
 }
 
 /// `-reseal-to ALIAS`: re-seal every stored key under ALIAS's passphrase, then exit.

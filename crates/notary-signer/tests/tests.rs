@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+#[cfg(feature = "postgres")]
+mod bootstrap;
 mod checklist;
 #[cfg(feature = "interop")]
 mod crossings;

@@ -2,7 +2,9 @@
 //! are written once for every backend.
 
 use crate::sqlite::SqliteStore;
-use crate::{Change, ChangeQuery, CurrentFiles, KeyStore, MetadataStore, NewFile, SealedKey, StoreError, StoredFile};
+use crate::{
+    Change, ChangeQuery, CurrentFiles, KeyStore, MetadataStore, NewFile, PoolStats, SealedKey, StoreError, StoredFile,
+};
 
 /// One of the backends.
 #[derive(Debug, Clone)]
@@ -63,6 +65,10 @@ impl MetadataStore for AnyStore {
 
     async fn check_health(&self) -> Result<(), StoreError> {
         each!(self, s => s.check_health().await)
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        each!(self, s => s.pool_stats())
     }
 }
 

@@ -113,9 +113,25 @@ pub enum StoreError {
     /// one update holds two rows of the same role and version.
     #[error("a newer version of metadata is already stored")]
     VersionConflict,
-    /// The database failed (connection, I/O, corruption).
+    /// The database cannot be reached: connection refused or lost, no pooled connection within
+    /// the acquire timeout, the server shutting down. Callers answer "unavailable" (and may fall
+    /// back to data they already hold) instead of reporting a failed operation.
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
+    /// The database failed otherwise (a query error, corruption, a constraint).
     #[error("storage failure: {0}")]
     Backend(String),
+}
+
+/// How a store's connection pool is used right now (for metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections checked out by running operations.
+    pub in_use: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
 }
 
 /// Metadata files and the changefeed (server-behaviour.md §6.1).
@@ -154,6 +170,11 @@ pub trait MetadataStore: Send + Sync + 'static {
 
     /// Whether the metadata table can be read (the `DB operational` health check).
     fn check_health(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The connection pool's use, for backends with a pool worth watching (PostgreSQL).
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
 }
 
 /// A private key, sealed (encrypted) by its signing service: the store never sees plaintext key

@@ -36,33 +36,262 @@
 //! `tuf_files_gun_role_version_key`: its violation (SQLSTATE 23505) is a
 //! [`StoreError::VersionConflict`].
 //!
+//! # Change notifications
+//!
+//! Every write transaction (`update_many`, a `delete` that deletes something) calls
+//! `pg_notify(`[`CHANGE_CHANNEL`]`, '<token> <gun>')`; PostgreSQL delivers it to every listening
+//! session when, and only if, the transaction commits. `<token>` is `<store id>.<sequence>`,
+//! unique per write. A [`ChangeListener`] hands each change to its handler and then acknowledges
+//! it on [`ACK_CHANNEL`] (`pg_notify(ACK_CHANNEL, '<token>')` from its own connection).
+//!
+//! While a [`ChangeListener`] of this store is connected, a write counts the listener sessions on
+//! the database (`pg_stat_activity`, by [`LISTENER_APPLICATION_NAME`]) inside its transaction and,
+//! after the commit, waits until that many distinct listener sessions acknowledged its token, or
+//! [`OWN_NOTIFICATION_WAIT`] passed. So when a write returns, every server that was listening has
+//! already applied the change (evicted its cache), unless one of them took longer than the wait
+//! (stalled, or its connection died without it noticing yet); a write that times out waiting
+//! still succeeds. Acknowledgements cost one `NOTIFY` per listener per write.
+//!
+//! # Unreachable database
+//!
+//! Waiting for a pooled connection fails after [`ACQUIRE_TIMEOUT`]. A refused or lost connection,
+//! that timeout, and the server-side errors of a connection being ended are
+//! [`StoreError::Unreachable`], so callers can answer "unavailable" instead of "failed". A
+//! network that silently drops packets is not detected before the OS gives up on the socket.
+//!
 //! # Limits
 //!
 //! `version` and the `id`s are Go's `integer` columns: storing a version outside the `i32` range
-//! fails with [`StoreError::Backend`], as it does in Go. No TLS is built in yet: a URL demanding
-//! it (`sslmode=require` or stricter) fails to connect; the default `prefer` connects in plain
-//! text.
+//! fails with [`StoreError::Backend`], as it does in Go.
+//!
+//! # TLS
+//!
+//! lib/pq's URL parameters choose it: `sslmode=require` encrypts without checking the server's
+//! certificate, `verify-ca`/`verify-full` check it against `sslrootcert` (else the Mozilla roots),
+//! `verify-full` also the host name; `sslcert`/`sslkey` present a client certificate. The default
+//! `prefer` uses TLS when the server offers it. rustls on aws-lc-rs, as everywhere else.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
 use time::{OffsetDateTime, PrimitiveDateTime};
+use tokio::sync::oneshot;
 
 use crate::sql::{TIMESTAMP_ROLE, backend, distinct_role_versions, sha256_hex};
 use crate::sqlite::ENCRYPTION_ALG;
 use crate::{
-    Change, ChangeCategory, ChangeQuery, CurrentFiles, KeyStore, MetadataStore, NewFile, SealedKey, StoreError,
-    StoredFile,
+    Change, ChangeCategory, ChangeQuery, CurrentFiles, KeyStore, MetadataStore, NewFile, PoolStats, SealedKey,
+    StoreError, StoredFile,
 };
+
+/// The `LISTEN`/`NOTIFY` channel of metadata changes (module docs, "Change notifications").
+pub const CHANGE_CHANNEL: &str = "notary_rs_metadata";
+/// The channel on which listeners acknowledge the changes they applied.
+pub const ACK_CHANNEL: &str = "notary_rs_metadata_ack";
+/// The `application_name` of a [`ChangeListener`]'s connection (as `pg_stat_activity` shows it).
+pub const LISTENER_APPLICATION_NAME: &str = "notary-rs-listener";
+/// How long a write waits for every listener's acknowledgement of its change.
+pub const OWN_NOTIFICATION_WAIT: Duration = Duration::from_millis(200);
+/// How long an operation waits for a pooled connection before the database counts as unreachable.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A PostgreSQL database holding TUF files, the changefeed and sealed keys.
 ///
-/// Cloning is cheap: clones share one connection pool.
+/// Cloning is cheap: clones share one connection pool (and one writer identity).
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// For the listener's own connection.
+    options: Arc<PgConnectOptions>,
+    acks: Arc<WriteAcks>,
+}
+
+/// This store's writes waiting for acknowledgements (module docs, "Change notifications").
+#[derive(Debug)]
+struct WriteAcks {
+    /// Random per store: tells this store's tokens from other writers'.
+    writer: u64,
+    next: AtomicU64,
+    waiting: Mutex<HashMap<u64, Waiter>>,
+    /// Connected [`ChangeListener`]s of this store: acknowledgements arrive through one, so
+    /// writes only wait when there is one.
+    listeners: AtomicUsize,
+}
+
+/// One write waiting for acknowledgements.
+#[derive(Debug)]
+struct Waiter {
+    /// How many listener sessions were connected when the write counted them.
+    expected: usize,
+    /// The backend pids of the listener sessions that acknowledged so far.
+    acknowledged: HashSet<u32>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+impl WriteAcks {
+    fn new() -> Result<WriteAcks, StoreError> {
+        let mut id = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut id).map_err(|_| StoreError::Backend("no randomness for the writer id".into()))?;
+        Ok(WriteAcks {
+            writer: u64::from_le_bytes(id),
+            next: AtomicU64::new(1),
+            waiting: Mutex::new(HashMap::new()),
+            listeners: AtomicUsize::new(0),
+        })
+    }
+
+    /// A new write's token (`<writer>.<sequence>`).
+    fn expect(self: &Arc<Self>) -> PendingAck {
+        PendingAck {
+            acks: self.clone(),
+            sequence: self.next.fetch_add(1, Ordering::Relaxed),
+            done: None,
+        }
+    }
+
+    /// The sequence number of `token` if it is one of this store's.
+    fn own_sequence(&self, token: &str) -> Option<u64> {
+        let (writer, sequence) = token.split_once('.')?;
+        if u64::from_str_radix(writer, 16).ok()? != self.writer {
+            return None;
+        }
+        sequence.parse().ok()
+    }
+
+    /// Records that the listener session `listener` (a backend pid) applied the change `token`.
+    fn acknowledged(&self, token: &str, listener: u32) {
+        let Some(sequence) = self.own_sequence(token) else {
+            return;
+        };
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(waiter) = waiting.get_mut(&sequence) {
+            waiter.acknowledged.insert(listener);
+            if waiter.acknowledged.len() >= waiter.expected
+                && let Some(done) = waiter.done.take()
+            {
+                // The writer may have stopped waiting already.
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// One write's token and its wait for acknowledgements; forgets the wait when dropped.
+struct PendingAck {
+    acks: Arc<WriteAcks>,
+    sequence: u64,
+    done: Option<oneshot::Receiver<()>>,
+}
+
+impl PendingAck {
+    /// The `NOTIFY` payload for a change of `gun`.
+    fn payload(&self, gun: &str) -> String {
+        format!("{:016x}.{} {gun}", self.acks.writer, self.sequence)
+    }
+
+    /// Inside the write's transaction, before the commit: when this store has a listener (which
+    /// receives the acknowledgements), counts the listener sessions to wait for.
+    async fn count_listeners(&mut self, tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
+        if self.acks.listeners.load(Ordering::SeqCst) == 0 {
+            return Ok(());
+        }
+        let listeners: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+        )
+        .bind(LISTENER_APPLICATION_NAME)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend("cannot count the change listeners"))?;
+        let expected = usize::try_from(listeners).unwrap_or(0);
+        if expected == 0 {
+            return Ok(());
+        }
+        let (tx, rx) = oneshot::channel();
+        self.acks.waiting.lock().unwrap_or_else(PoisonError::into_inner).insert(
+            self.sequence,
+            Waiter {
+                expected,
+                acknowledged: HashSet::new(),
+                done: Some(tx),
+            },
+        );
+        self.done = Some(rx);
+        Ok(())
+    }
+
+    /// After the commit: waits (at most [`OWN_NOTIFICATION_WAIT`]) for the acknowledgements.
+    async fn wait(mut self) {
+        if let Some(done) = self.done.take() {
+            // A late (or lost) acknowledgement only costs this bounded wait: the write committed.
+            let _ = tokio::time::timeout(OWN_NOTIFICATION_WAIT, done).await;
+        }
+    }
+}
+
+impl Drop for PendingAck {
+    fn drop(&mut self) {
+        self.acks
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.sequence);
+    }
+}
+
+/// A dedicated connection `LISTEN`ing on [`CHANGE_CHANNEL`] (module docs, "Change notifications").
+///
+/// After [`ChangeListener::next`] fails the connection is gone and notifications may have been
+/// missed: drop it and [`PostgresStore::listen`] again.
+pub struct ChangeListener {
+    listener: PgListener,
+    acks: Arc<WriteAcks>,
+}
+
+impl std::fmt::Debug for ChangeListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeListener").finish_non_exhaustive()
+    }
+}
+
+impl ChangeListener {
+    /// Waits for the next notification. A change of a GUN is handed to `changed(gun)` and then
+    /// acknowledged; an acknowledgement of one of this store's writes releases that write once
+    /// every listener counted has acknowledged. Fails when the connection is lost.
+    pub async fn next(&mut self, changed: impl FnOnce(&str)) -> Result<(), StoreError> {
+        let notification = match self.listener.try_recv().await {
+            Ok(Some(notification)) => notification,
+            Ok(None) => {
+                return Err(StoreError::Unreachable(
+                    "the change listener's connection was lost".into(),
+                ));
+            }
+            Err(err) => return Err(backend("the change listener failed")(err)),
+        };
+        let payload = notification.payload();
+        if notification.channel() == ACK_CHANNEL {
+            self.acks.acknowledged(payload, notification.process_id());
+            return Ok(());
+        }
+        let (token, gun) = payload.split_once(' ').unwrap_or(("", payload));
+        changed(gun);
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(ACK_CHANNEL)
+            .bind(token)
+            .execute(&mut self.listener)
+            .await
+            .map_err(backend("cannot acknowledge a change"))?;
+        Ok(())
+    }
+}
+
+impl Drop for ChangeListener {
+    fn drop(&mut self) {
+        self.acks.listeners.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl PostgresStore {
@@ -71,7 +300,8 @@ impl PostgresStore {
     ///
     /// The first connection is made once, without retrying, so an unreachable server or a refused
     /// login fails at once (as Go's server does at start-up); it runs the migrations and is closed.
-    /// The pool then opens up to 16 connections as needed; waiting for one fails after 10 seconds.
+    /// The pool then opens up to 16 connections as needed; waiting for one fails after
+    /// [`ACQUIRE_TIMEOUT`].
     pub async fn connect(db_url: &str) -> Result<PostgresStore, StoreError> {
         let options: PgConnectOptions = db_url.parse().map_err(backend("invalid PostgreSQL URL"))?;
         let mut conn = PgConnection::connect_with(&options)
@@ -84,8 +314,38 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_lazy_with(options);
-        Ok(PostgresStore { pool })
+            .connect_lazy_with(options.clone());
+        Ok(PostgresStore {
+            pool,
+            options: Arc::new(options),
+            acks: Arc::new(WriteAcks::new()?),
+        })
+    }
+
+    /// Opens a [`ChangeListener`]: a connection of its own (application name
+    /// [`LISTENER_APPLICATION_NAME`]) listening on [`CHANGE_CHANNEL`]. From its return on, every
+    /// committed change is delivered to it, and this store's writes wait for acknowledgements.
+    pub async fn listen(&self) -> Result<ChangeListener, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_lazy_with((*self.options).clone().application_name(LISTENER_APPLICATION_NAME));
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .map_err(backend("cannot connect the change listener"))?;
+        listener.eager_reconnect(false);
+        listener.ignore_pool_close_event(true);
+        listener
+            .listen_all([CHANGE_CHANNEL, ACK_CHANNEL])
+            .await
+            .map_err(backend("cannot listen for changes"))?;
+        self.acks.listeners.fetch_add(1, Ordering::SeqCst);
+        Ok(ChangeListener {
+            listener,
+            acks: self.acks.clone(),
+        })
     }
 
     /// Closes every connection; waits for running operations to finish. Later operations fail.
@@ -151,10 +411,15 @@ impl MetadataStore for PostgresStore {
                 append_change(&mut tx, now, gun, version, &sha256, ChangeCategory::Update).await?;
             }
         }
+        let mut ack = self.acks.expect();
+        ack.count_listeners(&mut tx).await?;
+        notify(&mut tx, &ack.payload(gun)).await?;
         tx.commit().await.map_err(|err| match err.as_database_error() {
             Some(db) if db.is_unique_violation() => StoreError::VersionConflict,
             _ => backend("cannot commit an update")(err),
-        })
+        })?;
+        ack.wait().await;
+        Ok(())
     }
 
     async fn current(&self, gun: &str) -> Result<CurrentFiles, StoreError> {
@@ -218,7 +483,11 @@ impl MetadataStore for PostgresStore {
             return Ok(false);
         }
         append_change(&mut tx, now, gun, 0, "", ChangeCategory::Deletion).await?;
+        let mut ack = self.acks.expect();
+        ack.count_listeners(&mut tx).await?;
+        notify(&mut tx, &ack.payload(gun)).await?;
         tx.commit().await.map_err(backend("cannot commit a delete"))?;
+        ack.wait().await;
         Ok(true)
     }
 
@@ -272,6 +541,16 @@ impl MetadataStore for PostgresStore {
             .await
             .map_err(backend("cannot access table: tuf_files"))?;
         Ok(())
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        let open = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX).min(open);
+        Some(PoolStats {
+            in_use: open - idle,
+            idle,
+            max: POOL_SIZE,
+        })
     }
 }
 
@@ -517,6 +796,17 @@ async fn lock_gun(tx: &mut Transaction<'_, Postgres>, gun: &str) -> Result<(), S
     Ok(())
 }
 
+/// Queues the change notification of `payload` in `tx`: sent to every listener at commit.
+async fn notify(tx: &mut Transaction<'_, Postgres>, payload: &str) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANGE_CHANNEL)
+        .bind(payload)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend("cannot notify the change"))?;
+    Ok(())
+}
+
 /// Appends one changefeed record (server-behaviour.md §6.3) inside `tx`.
 async fn append_change(
     tx: &mut Transaction<'_, Postgres>,
@@ -692,7 +982,6 @@ const MIGRATION_LOCK: i64 = 0x6e6f_7461_7279_0001;
 /// First key of the advisory locks on GUNs (the two-key space); the second is `hashtext(gun)`.
 const GUN_LOCK_SPACE: i32 = 0x6e6f_7461;
 const POOL_SIZE: u32 = 16;
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {

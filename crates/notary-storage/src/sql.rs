@@ -19,12 +19,16 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data))
 }
 
-/// Maps a database error to [`StoreError::Backend`], prefixed with what was being done.
+/// Maps a database error to [`StoreError::Unreachable`] when the database could not be reached
+/// ([`unreachable`]), else to [`StoreError::Backend`], prefixed with what was being done.
 ///
 /// Decode and encode errors are reduced to the column, so no stored value (key bytes included)
 /// can end up in the message.
 pub(crate) fn backend(context: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     move |err| {
+        if unreachable(&err) {
+            return StoreError::Unreachable(format!("{context}: {err}"));
+        }
         let detail = match &err {
             sqlx::Error::ColumnDecode { index, .. } => format!("cannot decode column {index}"),
             sqlx::Error::Decode(_) => "cannot decode a value".to_owned(),
@@ -32,6 +36,21 @@ pub(crate) fn backend(context: &str) -> impl FnOnce(sqlx::Error) -> StoreError +
             other => other.to_string(),
         };
         StoreError::Backend(format!("{context}: {detail}"))
+    }
+}
+
+/// Whether `err` says the database could not be reached, rather than that it refused or failed
+/// an operation: socket and TLS errors, no pooled connection in time, a closed pool, and the
+/// server-side errors of a connection being refused or ended (SQLSTATE class 08 "connection
+/// exception", 57P01–57P03 "admin shutdown", "crash shutdown", "cannot connect now", 53300 "too
+/// many connections", 3D000 "database does not exist").
+pub(crate) fn unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "3D000")
+        }),
+        _ => false,
     }
 }
 
@@ -49,6 +68,19 @@ mod tests {
             panic!("not a backend error");
         };
         assert_eq!(message, "cannot read a key: cannot decode column \"private\"");
+    }
+
+    #[test]
+    fn connection_failures_are_unreachable() {
+        let refused = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(
+            matches!(backend("cannot read")(refused), StoreError::Unreachable(m) if m.starts_with("cannot read: "))
+        );
+        assert!(matches!(
+            backend("x")(sqlx::Error::PoolTimedOut),
+            StoreError::Unreachable(_)
+        ));
+        assert!(matches!(backend("x")(sqlx::Error::RowNotFound), StoreError::Backend(_)));
     }
 
     #[test]

@@ -90,32 +90,47 @@ impl<S: MetadataStore, T: TrustService> App<S, T> {
         }
     }
 
-    /// Runs the `DB operational` and `Trust operational` health checks every 10 s
-    /// (server-api.md §7.10) until the app is dropped.
+    /// Runs the `DB operational` health check at once and every [`DB_HEALTH_INTERVAL`] (each
+    /// attempt given at most [`DB_HEALTH_TIMEOUT`]), and the `Trust operational` check every 10 s
+    /// (server-api.md §7.10), until the app is dropped.
     pub fn spawn_health_checks(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(app) = weak.upgrade() else { return };
+                let db = match tokio::time::timeout(DB_HEALTH_TIMEOUT, app.service.check_store_health()).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(_)) | Err(_) => Err("Cannot access table: tuf_files".to_owned()),
+                };
+                app.set_health("DB operational", db);
+                drop(app);
+                tokio::time::sleep(DB_HEALTH_INTERVAL).await;
+            }
+        });
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(10)).await;
                 let Some(app) = weak.upgrade() else { return };
-                let db = app
-                    .service
-                    .store()
-                    .check_health()
-                    .await
-                    .map_err(|_| "Cannot access table: tuf_files".to_owned());
                 let trust = app.service.trust().check_health().await;
-                let mut unhealthy = app.unhealthy.write().unwrap_or_else(|p| p.into_inner());
-                for (name, result) in [("DB operational", db), ("Trust operational", trust)] {
-                    match result {
-                        Ok(()) => unhealthy.remove(name),
-                        Err(reason) => unhealthy.insert(name, reason),
-                    };
-                }
+                app.set_health("Trust operational", trust);
             }
         });
     }
+
+    fn set_health(&self, check: &'static str, result: Result<(), String>) {
+        let mut unhealthy = self.unhealthy.write().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(()) => unhealthy.remove(check),
+            Err(reason) => unhealthy.insert(check, reason),
+        };
+    }
 }
+
+/// How often the database's reachability is checked for `/_notary_server/health`.
+pub const DB_HEALTH_INTERVAL: Duration = Duration::from_secs(2);
+/// How long one database health check may take before the database counts as down.
+pub const DB_HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Serves HTTP/1.1 on `listener` (TLS when `tls` is given) until `shutdown` completes, then lets
 /// in-flight requests finish for up to [`SHUTDOWN_GRACE`].
@@ -294,7 +309,7 @@ where
         Route::Base => Ok(text(Bytes::from_static(b"{}"))),
         Route::Health => Ok(health(app)),
         Route::Metrics => {
-            let mut response = Response::new(Full::new(Bytes::from(service.metrics().render())));
+            let mut response = Response::new(Full::new(Bytes::from(service.render_metrics())));
             response
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(crate::metrics::CONTENT_TYPE));

@@ -8,9 +8,11 @@
 //! has the server.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
-use notary_storage::postgres::PostgresStore;
+use notary_storage::postgres::{ChangeListener, LISTENER_APPLICATION_NAME, OWN_NOTIFICATION_WAIT, PostgresStore};
 use notary_storage::{ChangeCategory, KeyStore, MetadataStore, NewFile, SealedKey, StoreError};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use time::{Date, Month, OffsetDateTime, Time};
@@ -538,10 +540,157 @@ async fn times_ignore_the_session_time_zone() {
 }
 
 #[tokio::test]
-async fn unreachable_server_is_a_backend_error() {
+async fn unreachable_server_is_unreachable() {
     let result = PostgresStore::connect("postgres://postgres@127.0.0.1:1/postgres").await;
-    let Err(StoreError::Backend(message)) = result else {
-        panic!("connecting to a closed port must fail");
+    let Err(StoreError::Unreachable(message)) = result else {
+        panic!("connecting to a closed port must fail as unreachable");
     };
     assert!(message.starts_with("cannot connect to PostgreSQL"), "{message}");
+}
+
+/// The next change a listener receives within `wait`, if any (acknowledgements are skipped).
+async fn next_change(listener: &mut ChangeListener, wait: Duration) -> Option<String> {
+    let receive = async {
+        loop {
+            let mut gun = None;
+            listener.next(|changed| gun = Some(changed.to_owned())).await.unwrap();
+            if gun.is_some() {
+                return gun;
+            }
+        }
+    };
+    tokio::time::timeout(wait, receive).await.ok().flatten()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn committed_changes_are_notified_to_every_listener() {
+    let db = TestDb::create().await;
+    let other = db._db.connect().await;
+    let mut listener = other.listen().await.unwrap();
+    let quiet = Duration::from_millis(300);
+
+    db.store.update_many(GUN, &[new_file("root", 1)]).await.unwrap();
+    assert_eq!(
+        next_change(&mut listener, Duration::from_secs(5)).await.as_deref(),
+        Some(GUN)
+    );
+    // A refused update commits nothing and notifies nothing.
+    assert_conflict(db.store.update_many(GUN, &[new_file("root", 1)]).await);
+    assert_eq!(next_change(&mut listener, quiet).await, None);
+    // A delete notifies; deleting nothing does not.
+    assert!(db.store.delete(GUN).await.unwrap());
+    assert_eq!(
+        next_change(&mut listener, Duration::from_secs(5)).await.as_deref(),
+        Some(GUN)
+    );
+    assert!(!db.store.delete(GUN).await.unwrap());
+    assert_eq!(next_change(&mut listener, quiet).await, None);
+    // GUNs with spaces arrive whole.
+    db.store.update_many("a b/c d", &[new_file("root", 1)]).await.unwrap();
+    assert_eq!(
+        next_change(&mut listener, Duration::from_secs(5)).await.as_deref(),
+        Some("a b/c d")
+    );
+    drop(listener);
+    other.close().await;
+    db.store.close().await;
+}
+
+/// Runs `listener` until the task is aborted, calling `handle` for every change.
+fn follow(mut listener: ChangeListener, handle: impl Fn(&str) + Send + Sync + 'static) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if listener.next(&handle).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_returns_after_every_listener_applied_it() {
+    let db = TestDb::create().await;
+    let other = db._db.connect().await;
+    let own = follow(db.store.listen().await.unwrap(), |_| {});
+    // The other "server" applies changes slowly: the write must wait for it.
+    let applied = Arc::new(AtomicU32::new(0));
+    let counter = applied.clone();
+    let slow = follow(other.listen().await.unwrap(), move |_| {
+        std::thread::sleep(Duration::from_millis(60));
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    for version in 1..=3 {
+        db.store.update_many(GUN, &[new_file("root", version)]).await.unwrap();
+        assert_eq!(
+            applied.load(Ordering::SeqCst),
+            u32::try_from(version).unwrap(),
+            "the write returned before the other listener applied it"
+        );
+    }
+    assert!(db.store.delete(GUN).await.unwrap());
+    assert_eq!(applied.load(Ordering::SeqCst), 4);
+
+    // A listener that stops acknowledging costs each write the bounded wait, no more.
+    slow.abort();
+    let _ = slow.await;
+    let stalled = other.listen().await.unwrap();
+    let started = Instant::now();
+    db.store.update_many(GUN, &[new_file("root", 1)]).await.unwrap();
+    let waited = started.elapsed();
+    assert!(waited >= OWN_NOTIFICATION_WAIT, "{waited:?}");
+    assert!(waited < OWN_NOTIFICATION_WAIT + Duration::from_secs(2), "{waited:?}");
+    drop(stalled);
+    // Without a listener of its own a write does not wait.
+    own.abort();
+    let _ = own.await;
+    let started = Instant::now();
+    db.store.update_many(GUN, &[new_file("root", 2)]).await.unwrap();
+    assert!(started.elapsed() < OWN_NOTIFICATION_WAIT, "{:?}", started.elapsed());
+    other.close().await;
+    db.store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_terminated_listener_connection_fails_next() {
+    let db = TestDb::create().await;
+    let mut listener = db.store.listen().await.unwrap();
+    let mut conn = db._db.connection().await;
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+    )
+    .bind(LISTENER_APPLICATION_NAME)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(terminated, [true]);
+    let result = tokio::time::timeout(Duration::from_secs(5), listener.next(|_| {})).await;
+    assert!(matches!(result, Ok(Err(_))), "{result:?}");
+    conn.close().await.unwrap();
+    db.store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pool_use_and_lost_database() {
+    let db = TestDb::create().await;
+    db.store.update_many(GUN, &[new_file("root", 1)]).await.unwrap();
+    // Connections go back to the pool in the background: wait for it.
+    let mut stats = db.store.pool_stats().unwrap();
+    for _ in 0..50 {
+        if stats.in_use == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stats = db.store.pool_stats().unwrap();
+    }
+    assert_eq!((stats.max, stats.in_use), (16, 0), "{stats:?}");
+    assert!(stats.idle >= 1, "{stats:?}");
+    // The database goes away under the pool: an unreachable database, not a failed query.
+    let mut admin = admin().await.unwrap();
+    drop_database(&mut admin, &db._db.name).await.unwrap();
+    admin.close().await.unwrap();
+    let result = db.store.current(GUN).await;
+    assert!(matches!(result, Err(StoreError::Unreachable(_))), "{result:?}");
+    let result = db.store.update_many(GUN, &[new_file("root", 2)]).await;
+    assert!(matches!(result, Err(StoreError::Unreachable(_))), "{result:?}");
+    db.store.close().await;
 }
