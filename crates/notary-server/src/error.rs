@@ -58,6 +58,16 @@ pub enum ApiError {
     /// Storage write failure other than a version conflict.
     #[error("update failed: {0}")]
     Updating(String),
+    /// Token auth refused the request (server-api.md §8): 401 with a challenge.
+    #[error("authentication required: {reason}")]
+    Unauthorized {
+        /// The `Www-Authenticate` value.
+        challenge: http::HeaderValue,
+        /// The required accesses as JSON text (Go's member order).
+        detail: String,
+        /// Why, for the log (never contains the token).
+        reason: String,
+    },
     /// The signing service or database is unreachable.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -84,6 +94,7 @@ impl ApiError {
             | ApiError::InvalidGun(_)
             | ApiError::BadGunName(_)
             | ApiError::InvalidParameters(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::MetadataNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unknown { .. } | ApiError::Updating(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -102,6 +113,7 @@ impl ApiError {
             ApiError::Version => "VERSION",
             ApiError::InvalidGun(_) | ApiError::BadGunName(_) => "INVALID_GUN",
             ApiError::InvalidParameters(_) => "INVALID_PARAMETERS",
+            ApiError::Unauthorized { .. } => "UNAUTHORIZED",
             ApiError::MetadataNotFound | ApiError::RouteNotFound => "METADATA_NOT_FOUND",
             ApiError::BodyTooLarge(_) => "SIZE_INVALID",
             ApiError::Unknown { .. } => "UNKNOWN",
@@ -123,6 +135,7 @@ impl ApiError {
                 "The server does not support actions on images of this name."
             }
             ApiError::InvalidParameters(_) => "The parameters provided are not valid.",
+            ApiError::Unauthorized { .. } => "authentication required",
             ApiError::MetadataNotFound | ApiError::RouteNotFound => "You have requested metadata that does not exist.",
             ApiError::BodyTooLarge(_) => "provided length did not match content length",
             ApiError::Unknown { .. } => "unknown error",
@@ -148,6 +161,7 @@ impl ApiError {
             ApiError::InvalidParameters(detail) => Some(detail.clone()),
             ApiError::BodyTooLarge(why) => Some(Value::String(why.clone())),
             ApiError::Unknown { detail, .. } => detail.clone(),
+            ApiError::Unauthorized { detail, .. } => serde_json::from_str(detail).ok(),
             _ => None,
         }
     }
@@ -168,6 +182,9 @@ impl ApiError {
                 push_json(&mut out, &upload_error_object(e));
                 out.push(b'}');
             }
+        } else if let ApiError::Unauthorized { detail, .. } = self {
+            out.extend_from_slice(b",\"detail\":");
+            out.extend_from_slice(detail.as_bytes());
         } else if let Some(detail) = self.detail() {
             out.extend_from_slice(b",\"detail\":");
             push_json(&mut out, &detail);

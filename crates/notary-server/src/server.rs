@@ -10,7 +10,8 @@ use notary_storage::any::AnyStore;
 use notary_storage::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
-use crate::config::{ServerConfig, StorageConfig, TrustServiceConfig};
+use crate::config::{ServerConfig, StorageConfig, TokenAuthConfig, TrustServiceConfig};
+use crate::http::auth::TokenAuth;
 use crate::http::{self, App, HttpOptions};
 use crate::metrics::Metrics;
 use crate::service::{CachePolicy, Clock, Service};
@@ -33,12 +34,17 @@ pub enum StartError {
     /// The remote trust service's settings are unusable.
     #[error("{0}")]
     Remote(#[from] crate::trust::remote::RemoteSetupError),
-    /// Token auth is configured but not implemented yet: starting without it would leave the
-    /// server open, so it does not start.
-    #[error(
-        "auth type \"token\" is not supported by this notary-server yet; refusing to start without the configured authentication"
-    )]
-    UnsupportedAuth,
+    /// `auth.options.rootcertbundle` cannot be read (Go's message, server-behaviour.md §9.1).
+    #[error("unable to open token auth root certificate bundle file {path:?}: {source}")]
+    AuthRootBundle {
+        /// The path as configured.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `auth.options.rootcertbundle` holds no usable certificate.
+    #[error("{0}")]
+    AuthRoots(#[from] notary_auth::RootsError),
     /// PostgreSQL with the local trust service needs a passphrase every server shares.
     #[error(
         "storage backend postgres with trust_service type local needs NOTARY_SERVER_LOCAL_TRUST_PASSPHRASE (the same on every server using the database)"
@@ -75,9 +81,6 @@ pub struct Server {
 impl Server {
     /// Opens storage and signing and binds `listen` (default: the config's `http_addr`).
     pub async fn bind(config: &ServerConfig, listen: Option<&str>, clock: Clock) -> Result<Server, StartError> {
-        if config.auth.is_some() {
-            return Err(StartError::UnsupportedAuth);
-        }
         let (store, sealer) = match &config.storage {
             StorageConfig::Memory => {
                 let mut secret = [0u8; 32];
@@ -148,11 +151,16 @@ impl Server {
             #[cfg(feature = "postgres")]
             AnyStore::Postgres(_) => CachePolicy::SharedDatabase,
         };
+        let auth = match &config.auth {
+            Some(auth) => Some(Arc::new(token_auth(auth, clock.clone())?)),
+            None => None,
+        };
         let service = Service::new(store.clone(), trust, clock, Arc::new(Metrics::default()), cache_policy);
         let options = HttpOptions {
             current_max_age: config.caching.current_max_age,
             consistent_max_age: config.caching.consistent_max_age,
             gun_prefixes: config.gun_prefixes.clone(),
+            auth,
         };
         let app = Arc::new(App::new(service, options));
         let addr = listen.unwrap_or(&config.http_addr);
@@ -190,6 +198,22 @@ impl Server {
         http::serve(self.listener, self.app, self.tls, shutdown).await;
         self.store.close().await;
     }
+}
+
+/// Token auth from `auth.options`: the root bundle is read once, at start-up (§9.1).
+fn token_auth(config: &TokenAuthConfig, clock: Clock) -> Result<TokenAuth, StartError> {
+    let bundle = std::fs::read(&config.rootcertbundle).map_err(|source| StartError::AuthRootBundle {
+        path: config.rootcertbundle.clone(),
+        source,
+    })?;
+    let roots = notary_auth::TrustedRoots::from_pem(&bundle)?;
+    let verifier = notary_auth::TokenVerifier::new(config.issuer.clone(), config.service.clone(), roots);
+    Ok(TokenAuth::new(
+        verifier,
+        config.realm.clone(),
+        config.autoredirect,
+        clock,
+    ))
 }
 
 /// Where the sealing key of a database lives: beside it, `<db>.seal-key`.

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod api;
+mod auth;
 mod behaviour;
 #[cfg(feature = "interop")]
 mod interop;

@@ -218,6 +218,17 @@ impl CaBundle {
     }
 }
 
+/// Which extended key usages a verified chain must allow (Go's `x509.VerifyOptions.KeyUsages`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainUsage {
+    /// Go's default, serverAuth: each certificate has no EKU, or anyExtendedKeyUsage, serverAuth
+    /// or a Server Gated Crypto purpose (CA trust pinning, keys.md §4.2).
+    ServerAuth,
+    /// `ExtKeyUsageAny`: extended key usages are not looked at (registry token `x5c` chains,
+    /// server-behaviour.md §9.2).
+    AnyExtendedKeyUsage,
+}
+
 /// Whether `leaf` chains to one of `anchors` through some of `intermediates`, as Go's
 /// `x509.Certificate.Verify` decides with default options (keys.md §4.2):
 /// - every certificate of the chain is within its validity period at `now` (no leeway) and has no
@@ -238,6 +249,17 @@ pub fn chains_to_anchor(
     anchors: &[&Certificate],
     now: OffsetDateTime,
 ) -> bool {
+    chains_to_anchor_for(leaf, intermediates, anchors, now, ChainUsage::ServerAuth)
+}
+
+/// [`chains_to_anchor`] with the extended key usage the chain must allow given by `usage`.
+pub fn chains_to_anchor_for(
+    leaf: &Certificate,
+    intermediates: &[Certificate],
+    anchors: &[&Certificate],
+    now: OffsetDateTime,
+    usage: ChainUsage,
+) -> bool {
     let Some(leaf) = ChainNode::parse(leaf) else {
         return false;
     };
@@ -246,12 +268,12 @@ pub fn chains_to_anchor(
     }
     let anchors: Vec<ChainNode<'_>> = anchors.iter().filter_map(|c| ChainNode::parse(c)).collect();
     if anchors.iter().any(|a| a.cert.der == leaf.cert.der) {
-        return leaf.allows_server_auth();
+        return leaf.allows(usage);
     }
     let intermediates: Vec<ChainNode<'_>> = intermediates.iter().filter_map(ChainNode::parse).collect();
     let mut budget = MAX_SIGNATURE_CHECKS;
     let mut chain = vec![&leaf];
-    extend_chain(&mut chain, &anchors, &intermediates, now, &mut budget)
+    extend_chain(&mut chain, &anchors, &intermediates, now, usage, &mut budget)
 }
 
 /// Go's PEM encoding: optional `Name: value` headers sorted by name and a blank line, base64 in
@@ -315,12 +337,13 @@ struct ChainNode<'a> {
 }
 
 /// Grows `chain` (leaf first) towards an anchor, depth first, as Go's `buildChains` does; true as
-/// soon as one complete chain is also usable for serverAuth.
+/// soon as one complete chain is also usable for `usage`.
 fn extend_chain<'n>(
     chain: &mut Vec<&'n ChainNode<'n>>,
     anchors: &'n [ChainNode<'n>],
     intermediates: &'n [ChainNode<'n>],
     now: OffsetDateTime,
+    usage: ChainUsage,
     budget: &mut u32,
 ) -> bool {
     let Some(&child) = chain.last() else {
@@ -328,8 +351,8 @@ fn extend_chain<'n>(
     };
     for anchor in anchors {
         if try_parent(child, anchor, chain, now, budget)
-            && chain.iter().all(|c| c.allows_server_auth())
-            && anchor.allows_server_auth()
+            && chain.iter().all(|c| c.allows(usage))
+            && anchor.allows(usage)
         {
             return true;
         }
@@ -339,7 +362,7 @@ fn extend_chain<'n>(
             continue;
         }
         chain.push(intermediate);
-        if extend_chain(chain, anchors, intermediates, now, budget) {
+        if extend_chain(chain, anchors, intermediates, now, usage, budget) {
             return true;
         }
         chain.pop();
@@ -412,6 +435,14 @@ impl<'a> ChainNode<'a> {
             && cert_sign
             && !self.cert.sha1_signature
             && self.x509.verify_signature(Some(parent.x509.public_key())).is_ok()
+    }
+
+    /// Go's `checkChainForKeyUsage` for `usage` (skipped entirely for `ExtKeyUsageAny`).
+    fn allows(&self, usage: ChainUsage) -> bool {
+        match usage {
+            ChainUsage::ServerAuth => self.allows_server_auth(),
+            ChainUsage::AnyExtendedKeyUsage => true,
+        }
     }
 
     /// Go's `checkChainForKeyUsage` for the one usage it asks by default, serverAuth.

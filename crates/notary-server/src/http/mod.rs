@@ -2,6 +2,7 @@
 //! cleaning and routing, the GUN-prefix filter, cache headers, and rendering of every response.
 //! The operations themselves are [`crate::service::Service`]'s.
 
+pub mod auth;
 pub mod route;
 pub mod upload;
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LAST_MODIFIED, LOCATION, PRAGMA};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LAST_MODIFIED, LOCATION, PRAGMA, WWW_AUTHENTICATE};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -49,6 +50,8 @@ pub struct HttpOptions {
     pub consistent_max_age: u32,
     /// `repositories.gun_prefixes` (empty: every GUN).
     pub gun_prefixes: Vec<String>,
+    /// `auth.type: token` (none: nothing is authenticated).
+    pub auth: Option<Arc<auth::TokenAuth>>,
 }
 
 impl Default for HttpOptions {
@@ -57,6 +60,7 @@ impl Default for HttpOptions {
             current_max_age: 300,
             consistent_max_age: 2_592_000,
             gun_prefixes: Vec::new(),
+            auth: None,
         }
     }
 }
@@ -198,8 +202,8 @@ pub async fn serve<S, T>(
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
 }
 
-/// Handles one request: clean path → route → GUN prefixes → operation → response, with metrics
-/// and the `response completed` log line.
+/// Handles one request: clean path → route → GUN prefixes → token auth → operation → response,
+/// with metrics and the `response completed` log line.
 pub async fn handle<S, T>(app: &App<S, T>, req: Request<Incoming>) -> Response<Full<Bytes>>
 where
     S: MetadataStore,
@@ -277,6 +281,10 @@ where
             Route::Upload { .. } => ApiError::InvalidGun(app.options.gun_prefixes.clone()),
             _ => ApiError::RouteNotFound,
         });
+    }
+    // server-api.md §9: after the GUN-prefix filter, before the handler reads anything.
+    if let Some(auth) = &app.options.auth {
+        auth.check(&route, req.headers())?;
     }
     let service = &app.service;
     match route {
@@ -506,6 +514,9 @@ pub fn error_response(error: &ApiError) -> Response<Full<Bytes>> {
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+    if let ApiError::Unauthorized { challenge, .. } = error {
+        response.headers_mut().insert(WWW_AUTHENTICATE, challenge.clone());
+    }
     response
 }
 
