@@ -9,6 +9,8 @@ mod features;
 mod support;
 
 #[cfg(feature = "interop")]
+mod auth;
+#[cfg(feature = "interop")]
 mod interchange;
 #[cfg(feature = "interop")]
 mod interop;

@@ -660,6 +660,55 @@ fn token_server_failures_and_insufficient_scope() {
     );
 }
 
+/// An issuer that grants anonymous clients a token (with whatever anonymous may do) and a server
+/// that finds the scope insufficient: without credentials that is a missing login
+/// ("authentication failed"), with credentials a refusal ("not allowed").
+#[test]
+fn insufficient_scope_without_credentials_is_an_authentication_failure() {
+    let stub = Stub::start(|req| {
+        let challenge = format!(
+            r#"Bearer realm="http://{}/token",service="notary-test""#,
+            req.header("host").unwrap()
+        );
+        match req.path.as_str() {
+            "/v2/" => reply(401, &[("WWW-Authenticate", &challenge)], b""),
+            p if p.starts_with("/token") => ok(br#"{"token":"t"}"#),
+            _ => reply(
+                401,
+                &[(
+                    "WWW-Authenticate",
+                    &format!(r#"{challenge},error="insufficient_scope""#),
+                )],
+                b"",
+            ),
+        }
+    });
+    for access in [Access::Pull, Access::PushPull, Access::Admin] {
+        let remote = Remote::connect(&RemoteConfig::new(stub.url()), &gun(), access, Anonymous).unwrap();
+        let err = remote.root().unwrap_err();
+        assert!(matches!(err, RemoteError::Unauthorized), "{access:?}: {err:?}");
+        assert!(
+            err.to_string().starts_with(
+                "you are not authorized to perform this operation: server returned 401. (authentication failed"
+            ),
+            "{err}"
+        );
+        // Credentials that cannot be sent (empty password) are no login either.
+        let unusable = Credentials::new("alice", "");
+        let remote = Remote::connect(&RemoteConfig::new(stub.url()), &gun(), access, unusable).unwrap();
+        let err = remote.root().unwrap_err();
+        assert!(matches!(err, RemoteError::Unauthorized), "{access:?}: {err:?}");
+
+        let creds = Credentials::new("alice", "s3cret");
+        let remote = Remote::connect(&RemoteConfig::new(stub.url()), &gun(), access, creds).unwrap();
+        let err = remote.root().unwrap_err();
+        assert!(
+            matches!(err, RemoteError::Forbidden { status: 401 }),
+            "{access:?}: {err:?}"
+        );
+    }
+}
+
 #[test]
 fn basic_challenge() {
     let stub = Stub::start(|req| match (req.path.as_str(), req.header("authorization")) {

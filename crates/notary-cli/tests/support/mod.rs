@@ -31,6 +31,15 @@ pub(crate) struct OurServer {
 
 impl OurServer {
     pub(crate) fn start(work: &WorkDir, tls: Option<&TestPki>) -> OurServer {
+        OurServer::start_with(work, tls, |_| {})
+    }
+
+    /// [`OurServer::start`] with the parsed configuration adjusted by `configure` (e.g. `auth`).
+    pub(crate) fn start_with(
+        work: &WorkDir,
+        tls: Option<&TestPki>,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> OurServer {
         let tls_json = tls.map_or(String::new(), |pki| {
             format!(
                 r#","tls_cert_file":"{}","tls_key_file":"{}""#,
@@ -44,7 +53,8 @@ impl OurServer {
                "storage":{{"backend":"sqlite","db_url":"{}"}}}}"#,
             db.display()
         );
-        let config = ServerConfig::from_json(json.as_bytes(), work.path("").as_path(), &|_| None).unwrap();
+        let mut config = ServerConfig::from_json(json.as_bytes(), work.path("").as_path(), &|_| None).unwrap();
+        configure(&mut config);
         let (url_tx, url_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

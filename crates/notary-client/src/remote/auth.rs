@@ -244,6 +244,12 @@ impl Authorizer {
         })
     }
 
+    /// Whether usable credentials were asked for and sent: only then is a refusal "not
+    /// allowed" rather than "authentication failed".
+    pub(crate) fn sent_credentials(&self) -> bool {
+        matches!(lock(&self.credentials).as_ref(), Some(Some(credentials)) if credentials.is_usable())
+    }
+
     fn credentials(&self, identity: Identity) -> Option<Credentials> {
         if identity == Identity::Anonymous {
             return None;

@@ -235,7 +235,13 @@ impl Remote {
             }
             last = Some(response);
         }
-        last.ok_or(RemoteError::Unauthorized)
+        match last {
+            // Refused and no credentials were sent: the user is not logged in, even when the
+            // challenge says `insufficient_scope` (issuers hand anonymous clients tokens with
+            // whatever anonymous may do, so a missing login shows up as a missing scope).
+            Some(response) if self.auth.sent_credentials() => Ok(response),
+            _ => Err(RemoteError::Unauthorized),
+        }
     }
 }
 
