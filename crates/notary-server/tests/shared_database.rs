@@ -1,64 +1,15 @@
 //! Two servers on one PostgreSQL database: a publish through one is served by the other at once
 //! (no server keeps stale metadata in memory while others write the database).
 
-use std::process::Command;
-
 use notary_testkit::http;
+use notary_testkit::postgres::TestDatabase;
 use notary_testkit::server::ServerProcess;
 
 use crate::support::{ServerRepo, SnapshotKey};
 
-/// A fresh database on the local PostgreSQL (trust auth), dropped on drop.
-struct TestDatabase {
-    name: String,
-}
-
-impl TestDatabase {
-    fn create() -> TestDatabase {
-        let name = format!("notary_server_test_{}_{}", std::process::id(), rand_suffix());
-        psql(&format!("CREATE DATABASE {name}"));
-        TestDatabase { name }
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", base_url(), self.name)
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-    }
-}
-
-fn base_url() -> String {
-    std::env::var("NOTARY_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
-fn psql(sql: &str) {
-    let output = Command::new("psql")
-        .arg(format!("{}/postgres", base_url()))
-        .args(["-v", "ON_ERROR_STOP=1", "-qc", sql])
-        .output()
-        .expect("psql (PostgreSQL client) must be installed for the PostgreSQL tests");
-    assert!(
-        output.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        % 1_000_000_007
-}
-
 #[test]
 fn a_publish_through_one_server_is_served_by_the_other() {
-    let db = TestDatabase::create();
+    let db = TestDatabase::create("shared_db");
     let work = notary_testkit::WorkDir::new("shared-db");
     let config = work.write(
         "server.json",

@@ -9,6 +9,8 @@ mod api;
 mod behaviour;
 #[cfg(feature = "interop")]
 mod interop;
+#[cfg(all(feature = "postgres", feature = "interop"))]
+mod scale_out;
 #[cfg(feature = "postgres")]
 mod shared_database;
 mod support;
