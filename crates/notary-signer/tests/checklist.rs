@@ -9,9 +9,9 @@
 //!   (`signer_28_default_alias_env`, `signer_29_missing_default_alias`, `signer_31_bad_backend`,
 //!   `signer_32_numeric_log_level`; item 30 also has `signer_30_missing_tls_or_addr` there);
 //! - item 24 (rows interchangeable with Go's signer) needs Go's signer on the same SQL database:
-//!   the Debian `notary-signer` has no SQLite driver and our PostgreSQL backend does not exist yet,
-//!   so there is no database both can open. Our JWE is checked against an independent
-//!   implementation instead (items 22, 23);
+//!   the Debian `notary-signer` has no SQLite driver, and a run of Go's signer on one of the
+//!   PostgreSQL databases these tests use is not written yet. Our JWE is checked against an
+//!   independent implementation instead (items 22, 23);
 //! - items 37, 38 (end-to-end with Go's notary-server / our server against Go's signer) are in the
 //!   crossings tests.
 //!
