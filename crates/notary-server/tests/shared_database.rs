@@ -13,67 +13,14 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use notary_testkit::http;
+use notary_testkit::postgres::TestDatabase;
 use notary_testkit::server::ServerProcess;
 
 use crate::support::{ServerRepo, SnapshotKey, assert_error};
 
-/// A fresh database on the local PostgreSQL (trust auth), dropped on drop.
-struct TestDatabase {
-    name: String,
-}
-
-impl TestDatabase {
-    fn create() -> TestDatabase {
-        let name = format!("notary_server_test_{}_{}", std::process::id(), rand_suffix());
-        psql(&format!("CREATE DATABASE {name}"));
-        TestDatabase { name }
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", base_url(), self.name)
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-    }
-}
-
-fn base_url() -> String {
-    std::env::var("NOTARY_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
-fn psql(sql: &str) {
-    psql_in("postgres", sql);
-}
-
-/// Runs `sql` in database `db`; returns the unaligned, tuples-only output.
-fn psql_in(db: &str, sql: &str) -> String {
-    let output = Command::new("psql")
-        .arg(format!("{}/{db}", base_url()))
-        .args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .output()
-        .expect("psql (PostgreSQL client) must be installed for the PostgreSQL tests");
-    assert!(
-        output.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        % 1_000_000_007
-}
-
 #[test]
 fn a_publish_through_one_server_is_served_by_the_other() {
-    let db = TestDatabase::create();
+    let db = TestDatabase::create("shared_db");
     let work = notary_testkit::WorkDir::new("shared-db");
     let config = work.write(
         "server.json",
@@ -184,9 +131,9 @@ fn tuf_path(gun: &str, file: &str) -> String {
 
 #[test]
 fn every_publish_is_served_at_once_by_every_server_while_reads_hit_the_cache() {
-    let db = TestDatabase::create();
+    let db = TestDatabase::create("shared_db");
     let work = notary_testkit::WorkDir::new("coherent-cache");
-    let servers = start_servers(&work, &db.url(), 3);
+    let servers = start_servers(&work, db.url(), 3);
     let (writer, readers) = (&servers[0], &servers[1..]);
     let gun = "example.com/coherent/cache";
     let mut repo = ServerRepo::init_at(writer.addr(), gun, SnapshotKey::Server);
@@ -246,23 +193,20 @@ fn listener_backends(db: &TestDatabase, server: &ServerProcess) -> Vec<String> {
         "no connections of server {} in ss output",
         server.pid()
     );
-    let backends = psql_in(
-        "postgres",
-        &format!(
-            "SELECT pid FROM pg_stat_activity WHERE datname = '{}' AND application_name = '{}' AND client_port IN ({})",
-            db.name,
-            notary_storage::postgres::LISTENER_APPLICATION_NAME,
-            ports.join(",")
-        ),
-    );
+    let backends = db.query(&format!(
+        "SELECT pid FROM pg_stat_activity WHERE datname = '{}' AND application_name = '{}' AND client_port IN ({})",
+        db.name(),
+        notary_storage::postgres::LISTENER_APPLICATION_NAME,
+        ports.join(",")
+    ));
     backends.lines().map(str::to_owned).collect()
 }
 
 #[test]
 fn a_lost_listener_never_lets_a_server_serve_stale_metadata() {
-    let db = TestDatabase::create();
+    let db = TestDatabase::create("shared_db");
     let work = notary_testkit::WorkDir::new("lost-listener");
-    let servers = start_servers(&work, &db.url(), 2);
+    let servers = start_servers(&work, db.url(), 2);
     let (writer, reader) = (&servers[0], &servers[1]);
     let gun = "example.com/lost/listener";
     let mut repo = ServerRepo::init_at(writer.addr(), gun, SnapshotKey::Server);
@@ -282,7 +226,7 @@ fn a_lost_listener_never_lets_a_server_serve_stale_metadata() {
         // reader misses that notification (it reconnects only after a delay).
         let backends = listener_backends(&db, reader);
         assert_eq!(backends.len(), 1, "round {round}: {backends:?}");
-        psql(&format!("SELECT pg_terminate_backend({})", backends[0]));
+        db.query(&format!("SELECT pg_terminate_backend({})", backends[0]));
         if round % 2 == 0 {
             let targets = repo.add_target(&format!("t{round}"), b"new");
             assert_eq!(http::upload(writer.addr(), gun, &[("targets", &targets)]).status, 200);
@@ -411,7 +355,7 @@ impl CuttableProxy {
 
 /// The PostgreSQL server's `host:port` from the test URL.
 fn upstream_addr() -> String {
-    let url = base_url();
+    let url = notary_testkit::postgres::server_url();
     let host = url.rsplit('@').next().unwrap_or(&url);
     host.trim_start_matches("postgres://").trim_end_matches('/').to_owned()
 }
@@ -435,10 +379,10 @@ fn pump(mut from: TcpStream, mut to: TcpStream) {
 
 #[test]
 fn a_database_outage_fails_writes_and_reads_fall_back_to_the_unexpired_cache() {
-    let db = TestDatabase::create();
+    let db = TestDatabase::create("shared_db");
     let proxy = CuttableProxy::start();
     let work = notary_testkit::WorkDir::new("db-outage");
-    let servers = start_servers(&work, &proxy.url(&db.name), 1);
+    let servers = start_servers(&work, &proxy.url(db.name()), 1);
     let server = &servers[0];
     let gun = "example.com/outage/cached";
     let cold_gun = "example.com/outage/cold";
@@ -527,7 +471,9 @@ fn a_database_outage_fails_writes_and_reads_fall_back_to_the_unexpired_cache() {
             let response = http::get(server.addr(), &tuf_path(gun, file));
             assert_eq!((response.status, &response.body), (200, bytes), "{file}");
             assert!(
-                started.elapsed() < Duration::from_millis(500),
+                // Well under the 3 s pool acquire timeout a read would wait out without the
+                // outage short-cut; generous because CI machines are loaded.
+                started.elapsed() < Duration::from_secs(2),
                 "{file}: {:?}",
                 started.elapsed()
             );
@@ -556,17 +502,17 @@ fn a_database_outage_fails_writes_and_reads_fall_back_to_the_unexpired_cache() {
 
 #[test]
 fn servers_re_signing_an_expired_timestamp_at_once_converge_on_one() {
-    let db = TestDatabase::create();
+    let db = TestDatabase::create("shared_db");
     let work = notary_testkit::WorkDir::new("resign-race");
     // The re-signing servers' clocks run 15 days ahead: the 14-day timestamp the publisher
     // makes is expired for them.
-    let publisher = ServerProcess::start_with(server_binary(), &config(&work, "publisher", &db.url()), &SHARED_SECRET);
+    let publisher = ServerProcess::start_with(server_binary(), &config(&work, "publisher", db.url()), &SHARED_SECRET);
     let future = [SHARED_SECRET[0], ("NOTARY_TEST_CLOCK_OFFSET_SECONDS", "1296000")];
     let servers: Vec<ServerProcess> = (0..3)
         .map(|i| {
             ServerProcess::start_with(
                 server_binary(),
-                &config(&work, &format!("server{i}"), &db.url()),
+                &config(&work, &format!("server{i}"), db.url()),
                 &future,
             )
         })
@@ -591,17 +537,13 @@ fn servers_re_signing_an_expired_timestamp_at_once_converge_on_one() {
                 .collect();
             reads.into_iter().map(|read| read.join().unwrap()).collect()
         });
-        let versions = psql_in(
-            &db.name,
-            &format!("SELECT version FROM tuf_files WHERE gun = '{gun}' AND role = 'timestamp' ORDER BY version"),
-        );
+        let versions = db.query(&format!(
+            "SELECT version FROM tuf_files WHERE gun = '{gun}' AND role = 'timestamp' ORDER BY version"
+        ));
         assert_eq!(versions, "1\n2\n", "round {round}: exactly one re-signed timestamp");
-        let stored = psql_in(
-            &db.name,
-            &format!(
-                "SELECT encode(data, 'hex') FROM tuf_files WHERE gun = '{gun}' AND role = 'timestamp' AND version = 2"
-            ),
-        );
+        let stored = db.query(&format!(
+            "SELECT encode(data, 'hex') FROM tuf_files WHERE gun = '{gun}' AND role = 'timestamp' AND version = 2"
+        ));
         let stored = hex::decode(stored.trim()).unwrap();
         for (i, body) in served.iter().enumerate() {
             assert_eq!(
@@ -619,19 +561,19 @@ fn servers_re_signing_an_expired_timestamp_at_once_converge_on_one() {
 
 #[test]
 fn bootstrap_migrates_and_exits() {
-    let db = TestDatabase::create();
+    let db = TestDatabase::create("shared_db");
     let work = notary_testkit::WorkDir::new("bootstrap");
-    let config = config(&work, "server", &db.url());
+    let config = config(&work, "server", db.url());
     let output = Command::new(server_binary())
         .args(["-config".as_ref(), config.as_os_str(), "-bootstrap".as_ref()])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(
-        psql_in(&db.name, "SELECT version FROM notary_rs_migrations ORDER BY version"),
+        db.query("SELECT version FROM notary_rs_migrations ORDER BY version"),
         "1\n2\n"
     );
-    assert_eq!(psql_in(&db.name, "SELECT to_regclass('tuf_files') IS NOT NULL"), "t\n");
+    assert_eq!(db.query("SELECT to_regclass('tuf_files') IS NOT NULL"), "t\n");
 
     let unreachable = work.write(
         "unreachable.json",

@@ -12,6 +12,8 @@ mod behaviour;
 mod interop;
 #[cfg(feature = "postgres")]
 mod postgres_tls;
+#[cfg(all(feature = "postgres", feature = "interop"))]
+mod scale_out;
 #[cfg(feature = "postgres")]
 mod shared_database;
 mod support;

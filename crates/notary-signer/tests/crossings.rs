@@ -505,7 +505,9 @@ fn our_server_with_our_signer_and_rsa_keys_passes_the_go_cli_scenario() {
         .enable_all()
         .build()
         .unwrap()
-        .block_on(crate::support::key_rows(&work.path("signer.db")));
+        .block_on(crate::support::key_rows(&crate::support::SqlDb::Sqlite(
+            work.path("signer.db"),
+        )));
     assert!(rows.iter().all(|row| row.algorithm == "rsa"), "{rows:?}");
     assert!(
         rows.iter()

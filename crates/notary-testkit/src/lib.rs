@@ -16,6 +16,7 @@
 
 pub mod http;
 pub mod pki;
+pub mod postgres;
 pub mod server;
 #[allow(missing_docs)]
 pub mod tuf;

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use notary_server::config::{ServerConfig, StorageConfig};
 use notary_server::server::Server;
 use notary_testkit::http::{self, HttpResponse};
+use notary_testkit::postgres::{Backend, TestDatabase};
 use notary_testkit::tuf::{TestKey, sign, targets_body};
 use notary_tuf::PublicKey;
 use notary_tuf::metadata::{FileMeta, RoleKeys, Root, Snapshot, Targets};
@@ -23,19 +24,41 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: notary_testkit::WorkDir,
+    /// The server's PostgreSQL database when the run uses that backend.
+    _database: Option<TestDatabase>,
 }
 
 impl TestServer {
-    /// Memory storage, local trust, default options.
+    /// The run's storage (see [`TestServer::start_with`]), local trust, default options.
     pub fn start() -> TestServer {
         TestServer::start_with(|_| {})
     }
 
-    /// As [`TestServer::start`], with the config adjusted by `edit` (storage defaults to memory).
+    /// As [`TestServer::start`], with the config adjusted by `edit`. Storage defaults to SQLite in
+    /// memory, or with `NOTARY_TEST_BACKEND=postgres` to a fresh PostgreSQL database of this
+    /// server's own (the local trust service then seals its keys with the passphrase in
+    /// `NOTARY_SERVER_LOCAL_TRUST_PASSPHRASE`, which the run must set); `edit` may override it.
     pub fn start_with(edit: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = notary_testkit::WorkDir::new("server");
         let mut config = ServerConfig::default_embedded(&dir.path("data"));
-        config.storage = StorageConfig::Memory;
+        let database = match Backend::from_env() {
+            Backend::Sqlite => {
+                config.storage = StorageConfig::Memory;
+                None
+            }
+            Backend::Postgres => {
+                assert!(
+                    std::env::var(notary_server::server::PASSPHRASE_ENV).is_ok_and(|p| !p.is_empty()),
+                    "NOTARY_TEST_BACKEND=postgres needs {} set (servers on PostgreSQL seal keys with a shared passphrase)",
+                    notary_server::server::PASSPHRASE_ENV
+                );
+                let database = TestDatabase::create("server_test");
+                config.storage = StorageConfig::Postgres {
+                    db_url: database.url().to_owned(),
+                };
+                Some(database)
+            }
+        };
         edit(&mut config);
         let offset_seconds = Arc::new(AtomicI64::new(0));
         let clock_offset = offset_seconds.clone();
@@ -66,6 +89,7 @@ impl TestServer {
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
             _dir: dir,
+            _database: database,
         }
     }
 
@@ -218,7 +242,12 @@ impl ServerRepo {
 
     /// The signed targets file.
     pub fn targets_file(&self) -> Vec<u8> {
-        sign(self.targets.clone(), &[&self.targets_key]).raw().to_vec()
+        self.sign_targets(self.targets.clone())
+    }
+
+    /// `body` signed with this repository's targets key (e.g. a body read back from a server).
+    pub fn sign_targets(&self, body: Targets) -> Vec<u8> {
+        sign(body, &[&self.targets_key]).raw().to_vec()
     }
 
     /// A client snapshot over `files` (panics when the server holds the snapshot key).

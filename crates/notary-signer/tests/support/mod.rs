@@ -27,6 +27,7 @@ use notary_proto::signer::signer_client::SignerClient;
 use notary_proto::signer::{CreateKeyRequest, GetKeyInfoResponse, KeyId, PublicKey, Signature, SignatureRequest};
 use notary_testkit::WorkDir;
 use notary_testkit::pki::TestPki;
+use notary_testkit::postgres::TestDatabase;
 use serde_json::{Value, json};
 use sqlx::Row as _;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -60,16 +61,44 @@ pub const RSA2048_SPKI_PREFIX: [u8; 24] = [
 pub enum Backend {
     /// `storage.backend: memory`.
     Memory,
-    /// `storage.backend: sqlite`, `default_alias: alias1`, the database in the work dir.
-    Sqlite,
+    /// The run's SQL backend ([`SqlDb`]) with `default_alias: alias1`.
+    Sql,
 }
 
-/// A test's directory, PKI and SQLite file; starts signers on them.
+/// The SQL database of a test: a SQLite file in its work dir, or with
+/// `NOTARY_TEST_BACKEND=postgres` a fresh PostgreSQL database (dropped on drop).
+#[derive(Debug)]
+pub enum SqlDb {
+    /// `storage.backend: sqlite`, `db_url` the file.
+    Sqlite(PathBuf),
+    /// `storage.backend: postgres`, `db_url` the database's URL.
+    Postgres(TestDatabase),
+}
+
+impl SqlDb {
+    /// The `storage` section (without the alias) that opens this database.
+    pub fn storage(&self) -> Value {
+        match self {
+            SqlDb::Sqlite(path) => json!({"backend": "sqlite", "db_url": path.to_str().unwrap()}),
+            SqlDb::Postgres(database) => json!({"backend": "postgres", "db_url": database.url()}),
+        }
+    }
+
+    /// Whether the signer laid out its table yet (the SQLite file, or PostgreSQL's `private_keys`).
+    pub fn exists(&self) -> bool {
+        match self {
+            SqlDb::Sqlite(path) => path.exists(),
+            SqlDb::Postgres(database) => has_private_keys(database),
+        }
+    }
+}
+
+/// A test's directory, PKI and SQL database; starts signers on them.
 pub struct Env {
     pub work: WorkDir,
     pub pki: TestPki,
-    /// The SQLite database file (`db_url` of [`Backend::Sqlite`] configurations).
-    pub db: PathBuf,
+    /// The database of [`Backend::Sql`] configurations.
+    pub db: SqlDb,
     configs: std::cell::Cell<u32>,
 }
 
@@ -78,7 +107,10 @@ impl Env {
     pub fn new(name: &str) -> Env {
         let work = WorkDir::new(&format!("signer-{name}"));
         let pki = TestPki::generate(&work.path("pki"));
-        let db = work.path("signer.db");
+        let db = match notary_testkit::postgres::Backend::from_env() {
+            notary_testkit::postgres::Backend::Sqlite => SqlDb::Sqlite(work.path("signer.db")),
+            notary_testkit::postgres::Backend::Postgres => SqlDb::Postgres(TestDatabase::create("signer_test")),
+        };
         Env {
             work,
             pki,
@@ -92,11 +124,11 @@ impl Env {
     pub fn config(&self, backend: Backend) -> Value {
         let storage = match backend {
             Backend::Memory => json!({"backend": "memory"}),
-            Backend::Sqlite => json!({
-                "backend": "sqlite",
-                "db_url": self.db.to_str().unwrap(),
-                "default_alias": ALIAS,
-            }),
+            Backend::Sql => {
+                let mut storage = self.db.storage();
+                storage["default_alias"] = json!(ALIAS);
+                storage
+            }
         };
         json!({
             "server": {
@@ -114,7 +146,7 @@ impl Env {
     pub fn default_env(backend: Backend) -> Vec<(&'static str, &'static str)> {
         match backend {
             Backend::Memory => Vec::new(),
-            Backend::Sqlite => vec![(ALIAS_VAR, PASSPHRASE)],
+            Backend::Sql => vec![(ALIAS_VAR, PASSPHRASE)],
         }
     }
 
@@ -499,8 +531,15 @@ pub struct KeyRow {
 }
 
 /// Every row of `private_keys` (soft-deleted ones included), in `id` order, read directly from
-/// the SQLite file (which the signer may have open).
-pub async fn key_rows(db: &Path) -> Vec<KeyRow> {
+/// the database (which the signer may have open). Times read back as RFC 3339 text.
+pub async fn key_rows(db: &SqlDb) -> Vec<KeyRow> {
+    match db {
+        SqlDb::Sqlite(path) => sqlite_key_rows(path).await,
+        SqlDb::Postgres(database) => postgres_key_rows(database),
+    }
+}
+
+async fn sqlite_key_rows(db: &Path) -> Vec<KeyRow> {
     let options = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(db)
         .busy_timeout(Duration::from_secs(10));
@@ -537,8 +576,54 @@ pub async fn key_rows(db: &Path) -> Vec<KeyRow> {
         .collect()
 }
 
+/// [`key_rows`] through `psql`: byte columns as hex, times as RFC 3339 with microseconds (the
+/// columns are `timestamp` holding UTC), NULL as an empty field.
+fn postgres_key_rows(database: &TestDatabase) -> Vec<KeyRow> {
+    if !has_private_keys(database) {
+        return Vec::new();
+    }
+    let time = |column: &str| format!(r#"to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#);
+    let sql = format!(
+        "SELECT id, {}, {}, {}, key_id, encryption_alg, keywrap_alg, algorithm, passphrase_alias, gun, role, \
+         encode(public, 'hex'), encode(private, 'hex'), {} FROM private_keys ORDER BY id",
+        time("created_at"),
+        time("updated_at"),
+        time("deleted_at"),
+        time("last_used"),
+    );
+    let optional = |field: &str| (!field.is_empty()).then(|| field.to_owned());
+    database
+        .query(&sql)
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split('|').collect();
+            assert_eq!(f.len(), 14, "private_keys row {line:?}");
+            KeyRow {
+                id: f[0].parse().unwrap(),
+                created_at: optional(f[1]),
+                updated_at: optional(f[2]),
+                deleted_at: optional(f[3]),
+                key_id: f[4].to_owned(),
+                encryption_alg: f[5].to_owned(),
+                keywrap_alg: f[6].to_owned(),
+                algorithm: f[7].to_owned(),
+                passphrase_alias: f[8].to_owned(),
+                gun: f[9].to_owned(),
+                role: f[10].to_owned(),
+                public: hex::decode(f[11]).unwrap(),
+                private: hex::decode(f[12]).unwrap(),
+                last_used: optional(f[13]),
+            }
+        })
+        .collect()
+}
+
+fn has_private_keys(database: &TestDatabase) -> bool {
+    database.query("SELECT to_regclass('private_keys') IS NOT NULL").trim() == "t"
+}
+
 /// The row of `key_id` (panics unless exactly one).
-pub async fn key_row(db: &Path, key_id: &str) -> KeyRow {
+pub async fn key_row(db: &SqlDb, key_id: &str) -> KeyRow {
     let rows: Vec<KeyRow> = key_rows(db).await.into_iter().filter(|r| r.key_id == key_id).collect();
     assert_eq!(rows.len(), 1, "rows for {key_id}: {rows:?}");
     rows.into_iter().next().unwrap()
@@ -658,11 +743,16 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The bytes of the SQLite database and its `-wal`/`-shm` files, as far as they exist.
-pub fn db_bytes(db: &Path) -> Vec<u8> {
-    let mut bytes = std::fs::read(db).unwrap();
+/// What the database holds, as raw bytes: the SQLite file with its `-wal`/`-shm`/`-journal` files
+/// as far as they exist, or PostgreSQL's `private_keys` rows as a binary `COPY` (values unencoded).
+pub fn db_bytes(db: &SqlDb) -> Vec<u8> {
+    let path = match db {
+        SqlDb::Sqlite(path) => path,
+        SqlDb::Postgres(database) => return database.copy_binary("SELECT * FROM private_keys"),
+    };
+    let mut bytes = std::fs::read(path).unwrap();
     for suffix in ["-wal", "-shm", "-journal"] {
-        let mut name = db.as_os_str().to_owned();
+        let mut name = path.as_os_str().to_owned();
         name.push(suffix);
         if let Ok(more) = std::fs::read(PathBuf::from(name)) {
             bytes.extend_from_slice(&more);
