@@ -30,7 +30,9 @@
 
 use std::path::{Path, PathBuf};
 
-use notary_service_kit::config_doc::{self, Document, LogLevel, SourceError, member, scalar_text, wrong_type};
+use notary_service_kit::config_doc::{
+    self, DocError, Document, LogLevel, SourceError, member, scalar_text, wrong_type,
+};
 use serde_json::Value;
 
 use crate::grant::{Grant, NamePrefix, PrefixError, Subjects};
@@ -91,43 +93,9 @@ pub enum ConfigError {
     /// The file cannot be used at all.
     #[error("cannot read the configuration: {0}")]
     Source(#[from] SourceError),
-    /// A value of the wrong JSON type.
-    #[error("config key {key} must be {expected}, not {found}")]
-    WrongType {
-        /// The key.
-        key: String,
-        /// What it takes.
-        expected: &'static str,
-        /// What it holds.
-        found: &'static str,
-    },
-    /// `logging.level` is not a level.
-    #[error("not a valid logrus Level: {value:?}")]
-    InvalidLogLevel {
-        /// As written.
-        value: String,
-    },
-    /// Never produced here (shared with notary-server's checks).
-    #[error("must provide an API key for bugsnag")]
-    MissingBugsnagApiKey,
-    /// Never produced here.
-    #[error("{backend} is not a supported storage backend")]
-    UnsupportedBackend {
-        /// As written.
-        backend: String,
-    },
-    /// Never produced here.
-    #[error("the {backend} storage backend is not implemented")]
-    UnimplementedBackend {
-        /// As written.
-        backend: String,
-    },
-    /// Never produced here.
-    #[error("must provide a non-empty database source for {backend}")]
-    MissingDatabaseSource {
-        /// As written.
-        backend: String,
-    },
+    /// A check the server and signer configs share (wrong JSON type, log level).
+    #[error(transparent)]
+    Doc(#[from] DocError),
     /// A required key is missing or empty.
     #[error("config key {0} is required")]
     Missing(&'static str),
@@ -148,8 +116,6 @@ pub enum ConfigError {
         source: PrefixError,
     },
 }
-
-notary_service_kit::impl_from_doc_error!(ConfigError);
 
 impl IssuerConfig {
     /// Reads and checks the configuration file at `path` (environment overrides from the
