@@ -2,6 +2,7 @@
 //! (server-api.md §8; docker/distribution `accessController.Authorized` and
 //! `authChallenge.challengeParams`).
 
+use notary_service_kit::config_doc::go_quote;
 use time::OffsetDateTime;
 
 use crate::access::{Grants, RequiredAccess};
@@ -90,26 +91,6 @@ fn bearer_token(authorization: &[u8]) -> Option<&[u8]> {
     let mut parts = authorization.split(|b| *b == b' ');
     let (scheme, token) = (parts.next()?, parts.next()?);
     (parts.next().is_none() && scheme.eq_ignore_ascii_case(b"bearer")).then_some(token)
-}
-
-/// Go's `strconv.Quote` for the characters a header can hold.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() && u32::from(c) < 0x80 => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
