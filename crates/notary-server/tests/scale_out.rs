@@ -12,6 +12,7 @@ use notary_testkit::server::ServerProcess;
 use notary_testkit::tuf::parse;
 use notary_tuf::metadata::{FileMeta, Snapshot, Targets, Timestamp};
 
+use crate::shared_database::start_servers;
 use crate::support::{ServerRepo, SnapshotKey, sha256_hex};
 
 const SERVERS: usize = 3;
@@ -32,20 +33,7 @@ enum Outcome {
 fn three_servers_eight_publishers_one_gun() {
     let db = TestDatabase::create("scale_out");
     let work = notary_testkit::WorkDir::new("scale-out");
-    let config = work.write(
-        "server.json",
-        format!(
-            r#"{{"server":{{"http_addr":"127.0.0.1:0"}},"trust_service":{{"type":"local"}},
-               "storage":{{"backend":"postgres","db_url":"{}"}},"logging":{{"level":"info"}}}}"#,
-            db.url()
-        )
-        .as_bytes(),
-    );
-    let env = [(notary_server::server::PASSPHRASE_ENV, "scale-out-test-secret")];
-    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_notary-server"));
-    let servers: Vec<ServerProcess> = (0..SERVERS)
-        .map(|_| ServerProcess::start_with(binary, &config, &env))
-        .collect();
+    let servers = start_servers(&work, db.url(), SERVERS);
     let addrs: Vec<&str> = servers.iter().map(ServerProcess::addr).collect();
     // Client-held snapshot key: every publish uploads targets and snapshot, both version-checked.
     let repo = ServerRepo::init_at(addrs[0], GUN, SnapshotKey::Client);

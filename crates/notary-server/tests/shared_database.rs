@@ -84,7 +84,7 @@ fn config(work: &notary_testkit::WorkDir, name: &str, db_url: &str) -> PathBuf {
 
 /// `n` server processes on `db_url`, each with a config of its own (so each logs apart), once
 /// their caches are coherent.
-fn start_servers(work: &notary_testkit::WorkDir, db_url: &str, n: usize) -> Vec<ServerProcess> {
+pub(crate) fn start_servers(work: &notary_testkit::WorkDir, db_url: &str, n: usize) -> Vec<ServerProcess> {
     let servers: Vec<ServerProcess> = (0..n)
         .map(|i| {
             ServerProcess::start_with(
