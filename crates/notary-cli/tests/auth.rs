@@ -17,13 +17,14 @@
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
 
 use base64::Engine as _;
 use notary_server::config::TokenAuthConfig;
 use notary_testkit::WorkDir;
 use notary_testkit::pki::TestPki;
+use notary_testkit::registry::{Registry, TokenAuth};
 use notary_token_issuer::config::IssuerConfig;
 use notary_token_issuer::init::{self, InitOptions};
 use serde_json::{Value, json};
@@ -493,51 +494,19 @@ fn anonymous_reads_and_push_only_users_cannot_rotate_server_keys() {
     setup.done();
 }
 
-/// The registry (Debian `docker-registry`) with token auth from our issuer; killed when dropped.
-struct Registry(Child);
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Starts the registry as shared/interop/start-registry.sh does (filesystem storage, deletes
-/// enabled), plus `auth.token` pointing at the issuer.
+/// The registry with token auth from our issuer, as shared/interop/start-registry.sh starts it.
 fn start_registry(setup: &Setup, host: &str) -> Registry {
-    let config = format!(
-        "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n\
-         http:\n  addr: {host}\nauth:\n  token:\n    realm: {realm}\n    service: {REGISTRY_SERVICE}\n    issuer: {ISSUER}\n    \
-         rootcertbundle: {root}\n",
-        data = setup.work.path("registry-data").display(),
-        realm = setup.issuer.realm,
-        root = setup.issuer.root_cert.display(),
-    );
-    let config_path = setup.work.write("registry.yml", config.as_bytes());
-    let log = std::fs::File::create(setup.work.path("registry.log")).unwrap();
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&config_path)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let registry = Registry(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(host).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "registry did not start: {}",
-            std::fs::read_to_string(setup.work.path("registry.log")).unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    registry
+    let auth = TokenAuth {
+        realm: &setup.issuer.realm,
+        service: REGISTRY_SERVICE,
+        issuer: ISSUER,
+        root_cert: &setup.issuer.root_cert,
+    };
+    Registry::start(&setup.work, host, auth)
 }
 
 /// `docker` that first logs in (`docker login --password-stdin`, client side: no daemon) to the

@@ -17,6 +17,7 @@
 pub mod http;
 pub mod pki;
 pub mod postgres;
+pub mod registry;
 pub mod server;
 #[allow(missing_docs)]
 pub mod tuf;

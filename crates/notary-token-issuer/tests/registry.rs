@@ -8,11 +8,11 @@
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use notary_testkit::WorkDir;
+use notary_testkit::registry::{Registry, TokenAuth};
 
 use crate::support::{Alg, Pki, RunningIssuer, write_config};
 
@@ -26,50 +26,19 @@ fn installed(program: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-struct Registry(Child);
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
+/// The registry on a free port, trusting the issuer's root for tokens with `realm`.
 fn start_registry(work: &WorkDir, realm: &str) -> (Registry, String) {
-    let port = free_port();
-    let config = format!(
-        "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {data}\nhttp:\n  addr: 127.0.0.1:{port}\n\
-         auth:\n  token:\n    realm: {realm}\n    service: {SERVICE}\n    issuer: test-issuer\n    rootcertbundle: {root}\n",
-        data = work.path("registry-data").display(),
-        root = work.path("root.crt").display(),
+    let addr = format!(
+        "127.0.0.1:{}",
+        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
     );
-    let config_path = work.write("registry.yml", config.as_bytes());
-    let log = std::fs::File::create(work.path("registry.log")).unwrap();
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&config_path)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let registry = Registry(child);
-    let addr = format!("127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if std::net::TcpStream::connect(&addr).is_ok() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "registry did not start: {}",
-            std::fs::read_to_string(work.path("registry.log")).unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let auth = TokenAuth {
+        realm,
+        service: SERVICE,
+        issuer: "test-issuer",
+        root_cert: &work.path("root.crt"),
+    };
+    let registry = Registry::start(work, &addr, auth);
     (registry, addr)
 }
 
